@@ -1,0 +1,41 @@
+"""Shared test helpers: random inputs and a generic centred-difference check of a backward pass."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from solutions.gradients import numerical_gradient, rel_error
+
+# Shapes (N, T, D, H) that cover the edge cases: N=1, T=1, H=1, D != H, D == H.
+SHAPES = [(1, 1, 1, 1), (2, 3, 4, 5), (3, 4, 5, 2), (1, 5, 3, 3), (4, 2, 1, 6), (2, 1, 6, 1)]
+
+
+def randn(rng: np.random.Generator, *shape: int, scale: float = 1.0) -> np.ndarray:
+    return scale * rng.standard_normal(shape)
+
+
+def check_backward(forward, backward, args, names, rng, tol=1e-7, eps=1e-6):
+    """Compare ``backward`` with centred differences of ``forward`` for every argument.
+
+    ``forward(*args)`` returns ``(*outputs, cache)``; ``backward(*d_outputs, cache)`` returns one
+    gradient per argument of ``forward``, in order. Arguments that are ``None`` are skipped.
+    Returns the largest relative error, after asserting each is below ``tol``.
+    """
+    args = list(args)
+    out = forward(*args)
+    outputs, cache = out[:-1], out[-1]
+    douts = [rng.standard_normal(o.shape) for o in outputs]
+    grads = backward(*douts, cache)
+    assert len(grads) == len(args), (
+        f"backward returned {len(grads)} gradients for {len(args)} arguments"
+    )
+    worst = 0.0
+    for name, arg, grad in zip(names, args, grads, strict=True):
+        if arg is None:
+            continue
+        assert grad.shape == arg.shape, f"d{name} has shape {grad.shape}, expected {arg.shape}"
+        num = numerical_gradient(lambda: forward(*args)[:-1], arg, douts, eps=eps)
+        err = rel_error(grad, num)
+        assert err < tol, f"d{name}: relative error {err:.2e} against centred differences"
+        worst = max(worst, err)
+    return worst
