@@ -1,0 +1,147 @@
+"""Run one exercise's hidden pytest suite against a student's functions and score it.
+
+This is what the ``### BEGIN HIDDEN TESTS`` region of every test cell calls when nbgrader
+autogrades a notebook::
+
+    from autograder.hidden import run_hidden_suite
+    run_hidden_suite("01_rnn", "rnn_step_forward", globals(), points=2)
+
+The suite ``autograder/suites/<assignment>/test_<exercise>.py`` gets the student's functions
+through the ``student`` fixture (``student("rnn_step_forward")`` returns the callable). Suites
+call them with numpy arrays and plain numbers only and treat anything else a student returns
+(a cache) as opaque, so the same suites run unchanged when the grading command supplies a
+``student`` fixture that calls into a sandboxed worker instead.
+
+The score is ``points * passed / total``. It is returned, so as the last expression of the cell
+it becomes nbgrader's partial credit; a failing visible test before it gives 0. Failures are
+printed as their messages only: never the hidden test source or the reference.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SUITES = Path(__file__).resolve().parent / "suites"
+# Modules a student's function must not come from: using them would hand in the reference.
+REFERENCE_PACKAGES = ("solutions", "autograder")
+
+
+class StudentNamespace:
+    """The ``student`` fixture for in-process grading: looks functions up in a namespace."""
+
+    def __init__(self, namespace: dict[str, Any]):
+        self._ns = namespace
+
+    def __call__(self, name: str):
+        fn = self._ns.get(name)
+        if fn is None:
+            pytest.fail(f"{name} is not defined: run the cell that defines it.", pytrace=False)
+        if not callable(fn):
+            pytest.fail(f"{name} is a {type(fn).__name__}, not a function.", pytrace=False)
+        module = getattr(fn, "__module__", "") or ""
+        if module.split(".")[0] in REFERENCE_PACKAGES:
+            pytest.fail(
+                f"{name} is imported from the course's {module} package; write your own.",
+                pytrace=False,
+            )
+        return fn
+
+    def names_used(self, name: str) -> set[str]:
+        """Global and attribute names the function's code refers to (nested code included)."""
+        fn = self(name)
+        code = getattr(fn, "__code__", None)
+        names: set[str] = set()
+        stack = [code] if code is not None else []
+        while stack:
+            c = stack.pop()
+            names.update(c.co_names)
+            stack.extend(k for k in c.co_consts if hasattr(k, "co_names"))
+        return names
+
+
+@dataclass
+class Outcome:
+    """Pass/fail of each test of a suite, with the failure messages."""
+
+    passed: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return len(self.passed) + len(self.failed)
+
+    def score(self, points: float) -> float:
+        return round(points * len(self.passed) / self.total, 4) if self.total else 0.0
+
+
+class _Collector:
+    def __init__(self, student):
+        self.student_obj = student
+        self.outcome = Outcome()
+
+    @pytest.fixture
+    def student(self):
+        return self.student_obj
+
+    def pytest_runtest_logreport(self, report):
+        name = report.nodeid.split("::", 1)[-1]
+        if report.when == "call" and report.passed:
+            self.outcome.passed.append(name)
+        elif report.failed:
+            crash = getattr(report.longrepr, "reprcrash", None)
+            msg = crash.message if crash is not None else "error while running this test"
+            for prefix in ("AssertionError: ", "Failed: "):
+                msg = msg.removeprefix(prefix)
+            self.outcome.failed.setdefault(name, msg.strip())
+
+
+def suite_path(assignment: str, exercise: str) -> Path:
+    path = SUITES / assignment / f"test_{exercise}.py"
+    if not path.is_file():
+        raise FileNotFoundError(f"no hidden suite for {assignment}/{exercise} at {path}")
+    return path
+
+
+def run_suite(assignment: str, exercise: str, student) -> Outcome:
+    """Run the hidden suite with ``student`` as the fixture; return each test's outcome."""
+    collector = _Collector(student)
+    args = [str(suite_path(assignment, exercise)), "-q", "-p", "no:cacheprovider", "--no-header"]
+    args += [
+        "--assert=plain",
+        "-o",
+        "addopts=",
+        "--rootdir",
+        str(SUITES),
+        "-c",
+        str(SUITES / "pytest.ini"),
+    ]
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        pytest.main(args, plugins=[collector])
+    if collector.outcome.total == 0:
+        raise RuntimeError(
+            f"the hidden suite for {exercise} collected no tests:\n{sink.getvalue()}"
+        )
+    return collector.outcome
+
+
+def format_outcome(exercise: str, outcome: Outcome, points: float) -> str:
+    lines = [
+        f"{exercise}: {len(outcome.passed)}/{outcome.total} hidden tests passed "
+        f"({outcome.score(points):g} of {points:g} points)"
+    ]
+    lines += [f"  FAILED {name}: {msg}" for name, msg in outcome.failed.items()]
+    return "\n".join(lines)
+
+
+def run_hidden_suite(assignment: str, exercise: str, namespace: dict, points: float) -> float:
+    """Grade ``exercise`` from the functions in ``namespace``; print a summary; return points."""
+    outcome = run_suite(assignment, exercise, StudentNamespace(namespace))
+    print(format_outcome(exercise, outcome, points))
+    return outcome.score(points)

@@ -1,0 +1,384 @@
+"""Build the course: notebook sources -> instructor notebooks -> student release -> executed.
+
+    python course/build.py notebooks   # course/notebooks/NN_name.py -> course/source/NN_name/NN_name.ipynb
+    python course/build.py release     # nbgrader generate_assignment -> course/release/
+    python course/build.py execute     # run the instructor notebooks -> course/executed/
+    python course/build.py samples     # course/samples/NN_name/<student>.py -> course/submitted/
+    python course/build.py check       # fail if any built notebook is stale
+    python course/build.py all         # notebooks, release, execute
+
+The sources are jupytext "percent" files. Lines starting with ``#| `` are build directives and
+never reach a notebook:
+
+``#| nbgrader: answer id=NAME``          autograded answer cell (students write code here)
+``#| nbgrader: tests id=NAME points=P``  test cell for exercise NAME; the build appends the
+                                         hidden-test region that runs autograder/suites/<nb>/test_NAME.py
+``#| nbgrader: written id=NAME points=P`` manually graded written answer (markdown)
+``#| nbgrader: given``                   read-only cell students must not change
+``#| solution: MODULE.FUNCTION``         insert that function from solutions/ (no decorators),
+                                         with its body between ### BEGIN/END SOLUTION
+``#| inline: MODULE`` / ``MODULE.FUNCTION``  insert code verbatim (helpers the notebook needs)
+
+In markdown, ``attachment:NAME.png`` embeds assets/figures/NAME.png in the notebook.
+Built files are never edited by hand; `check` (run by the tests) rebuilds and compares.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import importlib
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+COURSE = Path(__file__).resolve().parent
+ROOT = COURSE.parent
+SOURCES = COURSE / "notebooks"
+FIGURES = ROOT / "assets" / "figures"
+SAMPLES = COURSE / "samples"
+KERNEL = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+class BuildError(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------- code extraction
+def _module_and_tree(module_name: str):
+    mod = importlib.import_module(module_name)
+    path = Path(mod.__file__)
+    text = path.read_text()
+    return path, text, ast.parse(text)
+
+
+def _find(tree, name, where):
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name:
+            return node
+    raise BuildError(f"{where}: no function or class {name}")
+
+
+def definition_source(qualname: str, solution: bool) -> str:
+    """Source of a top-level function/class, without decorators.
+
+    With ``solution`` the body after the docstring is wrapped in ### BEGIN/END SOLUTION.
+    """
+    module_name, name = qualname.rsplit(".", 1)
+    path, text, tree = _module_and_tree(module_name)
+    node = _find(tree, name, str(path))
+    lines = text.splitlines()
+    if not solution:
+        return "\n".join(lines[node.lineno - 1 : node.end_lineno])
+    body = node.body
+    has_doc = isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+    if not has_doc or len(body) < 2:
+        raise BuildError(f"{qualname}: a solution needs a docstring and a body")
+    split = body[0].end_lineno  # last docstring line (1-based)
+    indent = " " * body[1].col_offset
+    out = lines[node.lineno - 1 : split]
+    out += [f"{indent}### BEGIN SOLUTION"]
+    out += lines[split : node.end_lineno]
+    out += [f"{indent}### END SOLUTION"]
+    return "\n".join(out)
+
+
+def module_source(module_name: str) -> str:
+    """A module's code without its docstring and ``from __future__`` imports."""
+    path, text, tree = _module_and_tree(module_name)
+    lines = text.splitlines()
+    start = 0
+    for node in tree.body:
+        is_doc = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        is_future = isinstance(node, ast.ImportFrom) and node.module == "__future__"
+        if is_doc or is_future:
+            start = node.end_lineno
+        else:
+            break
+    return "\n".join(lines[start:]).strip("\n")
+
+
+def _rel(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+# --------------------------------------------------------------------------- cells
+def _nbgrader_meta(kind: str, args: dict[str, str], where: str) -> dict:
+    base = {"schema_version": 3, "task": False}
+    if kind == "answer":
+        meta = dict(grade=False, solution=True, locked=False, grade_id=args["id"])
+    elif kind == "tests":
+        meta = dict(grade=True, solution=False, locked=True, grade_id="test_" + args["id"])
+        meta["points"] = float(args["points"])
+    elif kind == "written":
+        meta = dict(grade=True, solution=True, locked=False, grade_id=args["id"])
+        meta["points"] = float(args["points"])
+    elif kind == "given":
+        meta = dict(grade=False, solution=False, locked=True, grade_id=args["id"])
+    else:
+        raise BuildError(f"{where}: unknown nbgrader cell kind {kind!r}")
+    return {**base, **meta}
+
+
+def _hidden_region(assignment: str, exercise: str, points: float) -> str:
+    return (
+        "### BEGIN HIDDEN TESTS\n"
+        "from autograder.hidden import run_hidden_suite\n\n"
+        f'run_hidden_suite("{assignment}", "{exercise}", globals(), points={points:g})\n'
+        "### END HIDDEN TESTS"
+    )
+
+
+def _attachments(source: str, where: str) -> dict:
+    out = {}
+    for part in source.split("attachment:")[1:]:
+        name = part.split(")")[0].strip()
+        path = FIGURES / name
+        if not path.is_file():
+            raise BuildError(f"{where}: attachment {name} not found in {_rel(FIGURES)}")
+        mime = "image/png" if name.endswith(".png") else "image/svg+xml"
+        data = path.read_bytes()
+        out[name] = {
+            mime: base64.b64encode(data).decode() if mime == "image/png" else data.decode()
+        }
+    return out
+
+
+def build_notebook(src: Path) -> nbformat.NotebookNode:
+    """Turn one jupytext source into the instructor notebook (no outputs)."""
+    assignment = src.stem
+    nb = jupytext.read(src)
+    cells = []
+    given = 0
+    for i, cell in enumerate(nb.cells):
+        where = f"{_rel(src)} cell {i}"
+        lines = cell.source.splitlines()
+        directives = [ln[3:].strip() for ln in lines if ln.startswith("#| ")]
+        body = "\n".join(ln for ln in lines if not ln.startswith("#| ")).strip("\n")
+        meta: dict = {}
+        parts: list[str] = []
+        tests_for = None
+        for d in directives:
+            key, _, value = d.partition(":")
+            value = value.strip()
+            if key == "nbgrader":
+                kind, *kv = shlex.split(value)
+                args = dict(x.split("=", 1) for x in kv)
+                if kind == "given":
+                    given += 1
+                    args.setdefault("id", f"given_{given:02d}")
+                meta["nbgrader"] = _nbgrader_meta(kind, args, where)
+                if kind == "tests":
+                    tests_for = (args["id"], float(args["points"]))
+            elif key == "solution":
+                parts.append(definition_source(value, solution=True))
+            elif key == "inline":
+                try:
+                    origin = _rel(Path(importlib.import_module(value).__file__))
+                except ModuleNotFoundError:
+                    parts.append(definition_source(value, solution=False))
+                else:
+                    parts.append(f"# From {origin}, inlined by course/build.py.")
+                    parts.append(module_source(value))
+            else:
+                raise BuildError(f"{where}: unknown directive {d!r}")
+        if body:
+            parts.append(body)
+        if tests_for is not None:
+            parts.append(_hidden_region(assignment, *tests_for))
+        source = "\n\n".join(parts)
+        if cell.cell_type == "markdown":
+            new = nbformat.v4.new_markdown_cell(source, metadata=meta)
+            att = _attachments(source, where)
+            if att:
+                new["attachments"] = att
+        else:
+            new = nbformat.v4.new_code_cell(source, metadata=meta)
+        new["id"] = meta.get("nbgrader", {}).get("grade_id", f"cell-{i:03d}").replace("_", "-")
+        cells.append(new)
+    out = nbformat.v4.new_notebook(cells=cells)
+    out.metadata = {
+        "kernelspec": KERNEL,
+        "language_info": {"name": "python"},
+        "course": {
+            "generated_from": _rel(src),
+            "generator": "course/build.py",
+            "note": "Generated file: edit the source named above and rebuild, never this file.",
+        },
+    }
+    _check_unique_ids(out, src)
+    return out
+
+
+def _check_unique_ids(nb, src):
+    seen = set()
+    for c in nb.cells:
+        gid = c.metadata.get("nbgrader", {}).get("grade_id")
+        if gid is None:
+            continue
+        if gid in seen:
+            raise BuildError(f"{_rel(src)}: grade_id {gid} used twice")
+        seen.add(gid)
+
+
+def sources() -> list[Path]:
+    return sorted(SOURCES.glob("[0-9][0-9]_*.py"))
+
+
+def _dump(nb) -> str:
+    return json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def build_all(out_root: Path = COURSE / "source") -> list[Path]:
+    written = []
+    for src in sources():
+        nb = build_notebook(src)
+        nbformat.validate(nb)
+        dest = out_root / src.stem / f"{src.stem}.ipynb"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(_dump(nb))
+        written.append(dest)
+    return written
+
+
+# --------------------------------------------------------------------------- nbgrader steps
+def nbgrader(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "nbgrader", *args]
+    env = dict(os.environ)  # nbgrader runs `alembic` from the environment's bin folder
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    proc = subprocess.run(cmd, cwd=COURSE, capture_output=True, text=True, env=env)
+    if check and proc.returncode != 0:
+        raise BuildError(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def release() -> None:
+    for src in sources():
+        nbgrader("generate_assignment", src.stem, "--force", "--log-level=WARN")
+
+
+def execute(names=None, autograde_mode: bool = False, out_dir: Path | None = None) -> dict:
+    """Execute instructor notebooks top to bottom; return seconds per notebook."""
+    from nbclient import NotebookClient
+
+    out_dir = out_dir or COURSE / "executed"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    timings = {}
+    env_before = os.environ.get("NBGRADER_EXECUTION")
+    if autograde_mode:
+        os.environ["NBGRADER_EXECUTION"] = "autograde"
+    else:
+        os.environ.pop("NBGRADER_EXECUTION", None)
+    try:
+        for src in sources():
+            if names and src.stem not in names:
+                continue
+            path = COURSE / "source" / src.stem / f"{src.stem}.ipynb"
+            nb = nbformat.read(path, as_version=4)
+            client = NotebookClient(
+                nb,
+                timeout=600,
+                kernel_name="python3",
+                resources={"metadata": {"path": path.parent}},
+            )
+            t0 = time.perf_counter()
+            client.execute()
+            timings[src.stem] = time.perf_counter() - t0
+            nbformat.write(nb, out_dir / path.name)
+    finally:
+        if env_before is None:
+            os.environ.pop("NBGRADER_EXECUTION", None)
+        else:
+            os.environ["NBGRADER_EXECUTION"] = env_before
+    return timings
+
+
+# --------------------------------------------------------------------------- samples
+def build_samples(out_root: Path = COURSE / "submitted") -> list[Path]:
+    """Fill the student release with each sample's answers -> submitted/<student>/<nb>/<nb>.ipynb.
+
+    A sample is course/samples/<nb>/<student>.py: each top-level function whose name is an
+    answer cell's grade_id replaces that cell's code; ``ANSWERS = {grade_id: text}`` fills
+    written answers. Cells a sample does not mention stay unanswered.
+    """
+    written = []
+    for folder in sorted(p for p in SAMPLES.glob("[0-9][0-9]_*") if p.is_dir()):
+        release = COURSE / "release" / folder.name / f"{folder.name}.ipynb"
+        for sample in sorted(folder.glob("*.py")):
+            nb = nbformat.read(release, as_version=4)
+            text = sample.read_text()
+            tree = ast.parse(text)
+            lines = text.splitlines()
+            funcs = {
+                n.name: "\n".join(lines[n.lineno - 1 - len(n.decorator_list) : n.end_lineno])
+                for n in tree.body
+                if isinstance(n, ast.FunctionDef)
+            }
+            answers = {}
+            for n in tree.body:
+                if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "ANSWERS":
+                    answers = ast.literal_eval(n.value)
+            for cell in nb.cells:
+                gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+                if cell.cell_type == "code" and gid in funcs:
+                    cell.source = funcs[gid]
+                elif cell.cell_type == "markdown" and gid in answers:
+                    cell.source = answers[gid]
+            dest = out_root / sample.stem / folder.name / release.name
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, dest)
+            written.append(dest)
+    return written
+
+
+# --------------------------------------------------------------------------- check
+def stale() -> list[str]:
+    """Names of built notebooks that differ from a fresh build of their sources."""
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for fresh in build_all(Path(tmp)):
+            committed = COURSE / "source" / fresh.parent.name / fresh.name
+            if not committed.is_file() or committed.read_text() != fresh.read_text():
+                out.append(_rel(committed))
+    return out
+
+
+def main(argv: list[str]) -> int:
+    cmd = argv[0] if argv else "all"
+    if cmd in ("notebooks", "all"):
+        for p in build_all():
+            print("built", _rel(p))
+    if cmd in ("release", "all"):
+        release()
+        print("released", ", ".join(s.stem for s in sources()))
+    if cmd in ("execute", "all"):
+        for name, secs in execute().items():
+            print(f"executed {name} in {secs:.1f} s -> course/executed/{name}.ipynb")
+    if cmd == "samples":
+        for p in build_samples():
+            print("sample", _rel(p))
+    if cmd == "check":
+        bad = stale()
+        if bad:
+            print("stale (run `python course/build.py notebooks`):", *bad, sep="\n  ")
+            return 1
+        print("all built notebooks are fresh")
+    if cmd not in ("notebooks", "release", "execute", "samples", "check", "all"):
+        print(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
