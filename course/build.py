@@ -1,6 +1,6 @@
 """Build the course: notebook sources -> instructor notebooks -> student release -> executed.
 
-    python course/build.py notebooks   # course/notebooks/NN_name.py -> course/source/NN_name/NN_name.ipynb
+    python course/build.py notebooks   # course/notebooks/NN.py -> course/source/NN/NN.ipynb
     python course/build.py release     # nbgrader generate_assignment -> course/release/
     python course/build.py execute     # run the instructor notebooks -> course/executed/
     python course/build.py samples     # course/samples/NN_name/<student>.py -> course/submitted/
@@ -12,12 +12,12 @@ never reach a notebook:
 
 ``#| nbgrader: answer id=NAME``          autograded answer cell (students write code here)
 ``#| nbgrader: tests id=NAME points=P``  test cell for exercise NAME; the build appends the
-                                         hidden-test region that runs autograder/suites/<nb>/test_NAME.py
+                                         hidden region running autograder/suites/<nb>/test_NAME.py
 ``#| nbgrader: written id=NAME points=P`` manually graded written answer (markdown)
 ``#| nbgrader: given``                   read-only cell students must not change
 ``#| solution: MODULE.FUNCTION``         insert that function from solutions/ (no decorators),
                                          with its body between ### BEGIN/END SOLUTION
-``#| inline: MODULE`` / ``MODULE.FUNCTION``  insert code verbatim (helpers the notebook needs)
+``#| inline: MODULE[.FUNCTION]``      insert code verbatim (helpers the notebook needs)
 
 In markdown, ``attachment:NAME.png`` embeds assets/figures/NAME.png in the notebook.
 Built files are never edited by hand; `check` (run by the tests) rebuilds and compares.
