@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: all demo test lint format bench env clean
+.PHONY: all demo course test lint format bench env clean
 
 all: test
 
@@ -19,8 +19,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# The main job: train the demo models, build the course (instructor notebooks, student
+# release, executed solution notebooks), grade the bundled sample submissions, print the table.
 demo: $(STAMP)
 	$(BIN)/python -m solutions.demo
+	$(BIN)/python course/build.py all
+	$(BIN)/python course/build.py autograde
+
+# Rebuild the notebooks and the student release from their sources (no execution).
+course: $(STAMP)
+	$(BIN)/python course/build.py notebooks
+	$(BIN)/python course/build.py release
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

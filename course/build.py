@@ -4,6 +4,7 @@
     python course/build.py release     # nbgrader generate_assignment -> course/release/
     python course/build.py execute     # run the instructor notebooks -> course/executed/
     python course/build.py samples     # course/samples/NN_name/<student>.py -> course/submitted/
+    python course/build.py autograde   # samples, then nbgrader autograde, then the score table
     python course/build.py check       # fail if any built notebook is stale
     python course/build.py all         # notebooks, release, execute
 
@@ -342,6 +343,22 @@ def build_samples(out_root: Path = COURSE / "submitted") -> list[Path]:
     return written
 
 
+def autograde() -> str:
+    """Grade every bundled sample with ``nbgrader autograde``; return the score tables."""
+    from autograder.gradebook import format_table, max_points, scores
+
+    build_samples()
+    db = f"sqlite:///{COURSE / 'gradebook.db'}"
+    tables = []
+    for src in sources():
+        if not (SAMPLES / src.stem).is_dir():
+            continue
+        nbgrader("autograde", src.stem, "--create", "--force", "--log-level=WARN")
+        table = format_table(scores(db, src.stem), max_points(db, src.stem))
+        tables.append(f"{src.stem} (nbgrader autograde)\n{table}")
+    return "\n\n".join(tables)
+
+
 # --------------------------------------------------------------------------- check
 def stale() -> list[str]:
     """Names of built notebooks that differ from a fresh build of their sources."""
@@ -368,13 +385,15 @@ def main(argv: list[str]) -> int:
     if cmd == "samples":
         for p in build_samples():
             print("sample", _rel(p))
+    if cmd == "autograde":
+        print(autograde())
     if cmd == "check":
         bad = stale()
         if bad:
             print("stale (run `python course/build.py notebooks`):", *bad, sep="\n  ")
             return 1
         print("all built notebooks are fresh")
-    if cmd not in ("notebooks", "release", "execute", "samples", "check", "all"):
+    if cmd not in ("notebooks", "release", "execute", "samples", "autograde", "check", "all"):
         print(__doc__)
         return 2
     return 0
