@@ -140,5 +140,12 @@ def check_shapes(
 
 def check_cache(func: str, cache: Any, made_by: str, keys: tuple[str, ...]) -> None:
     """Check that ``cache`` is the dict returned by the matching forward function."""
-    if not isinstance(cache, dict) or not all(k in cache for k in keys):
-        raise TypeError(f"{func}: cache must be the dict returned by {made_by}, got {type(cache)}.")
+    if not isinstance(cache, dict):
+        raise TypeError(
+            f"{func}: cache must be the dict returned by {made_by}, got {type(cache).__name__}."
+        )
+    missing = [k for k in keys if k not in cache]
+    if missing:
+        raise TypeError(
+            f"{func}: cache must be the dict returned by {made_by} (this one lacks {missing})."
+        )
