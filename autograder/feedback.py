@@ -45,9 +45,9 @@ def expect_close(name, got, expected, atol=1e-8, rtol=1e-6, hint=""):
     bad = err > atol + rtol * np.abs(expected)
     if bad.any():
         idx = np.unravel_index(np.argmax(np.where(bad, err, -1.0)), err.shape)
-        idx_s = tuple(int(i) for i in idx)
+        where = f" at index {tuple(int(i) for i in idx)}" if got.ndim else ""
         raise AssertionError(
-            f"{name}: largest error {err[idx]:.1e} at index {idx_s}: got {got[idx]:.6g}, "
+            f"{name}: largest error {err[idx]:.1e}{where}: got {got[idx]:.6g}, "
             f"expected {expected[idx]:.6g} ({int(bad.sum())} of {bad.size} entries off; "
             f"tolerance {atol:g}). {hint}".rstrip()
         )
@@ -63,8 +63,9 @@ def expect_rel_error(name, got, expected, tol=1e-7, hint=""):
     if not rel <= tol:
         err = np.abs(got - expected)
         idx = tuple(int(i) for i in np.unravel_index(np.argmax(err), err.shape))
+        zeros = " (yours is all zeros)" if not got.any() else ""
         raise AssertionError(
-            f"{name}: relative error {rel:.1e} (should be below {tol:g}); the largest "
+            f"{name}: relative error {rel:.1e}{zeros} (should be below {tol:g}); the largest "
             f"difference is at index {idx}: got {got[idx]:.6g}, expected {expected[idx]:.6g}. "
             f"{hint}".rstrip()
         )

@@ -20,6 +20,7 @@ printed as their messages only: never the hidden test source or the reference.
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,19 +112,18 @@ def suite_path(assignment: str, exercise: str) -> Path:
 def run_suite(assignment: str, exercise: str, student) -> Outcome:
     """Run the hidden suite with ``student`` as the fixture; return each test's outcome."""
     collector = _Collector(student)
-    args = [str(suite_path(assignment, exercise)), "-q", "-p", "no:cacheprovider", "--no-header"]
-    args += [
-        "--assert=plain",
-        "-o",
-        "addopts=",
-        "--rootdir",
-        str(SUITES),
-        "-c",
-        str(SUITES / "pytest.ini"),
-    ]
+    args = [str(suite_path(assignment, exercise)), "-q", "--no-header", "-p", "no:cacheprovider"]
+    # plain asserts (no introspection that could print hidden values), suites imported by path
+    # (assignment folders are not valid package names), warnings never turned into errors
+    args += ["--assert=plain", "--import-mode=importlib", "-W", "default", "-o", "addopts="]
+    args += ["--rootdir", str(SUITES), "-c", str(SUITES / "pytest.ini")]
     sink = io.StringIO()
-    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-        pytest.main(args, plugins=[collector])
+    gc.freeze()  # pytest collects garbage at exit; freezing the caller's heap keeps that cheap
+    try:
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            pytest.main(args, plugins=[collector])
+    finally:
+        gc.unfreeze()
     if collector.outcome.total == 0:
         raise RuntimeError(
             f"the hidden suite for {exercise} collected no tests:\n{sink.getvalue()}"

@@ -155,6 +155,8 @@ def test_nbgrader_autograde_scores_the_samples(tmp_path):
         if not samples:
             continue
         build.build_samples(course / "submitted")
+        proc = _nbgrader(course, "generate_assignment", name, "--force")  # registers it
+        assert proc.returncode == 0, proc.stdout + proc.stderr
         proc = _nbgrader(course, "autograde", name, "--create", "--force")
         assert proc.returncode == 0, proc.stdout + proc.stderr
         db = f"sqlite:///{course / 'gradebook.db'}"
