@@ -16,9 +16,8 @@ def scores(db_url: str, assignment: str) -> dict[str, dict[str, float]]:
             row = out.setdefault(sub.student_id, {})
             for nb in sub.notebooks:
                 for grade in nb.grades:
-                    value = grade.score
-                    if value is not None:
-                        row[grade.name] = float(value)
+                    if not grade.needs_manual_grade:
+                        row[grade.name] = float(grade.score)
     return out
 
 
