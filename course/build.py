@@ -74,7 +74,8 @@ def _find(tree, name, where):
 def definition_source(qualname: str, solution: bool) -> str:
     """Source of a top-level function/class, without decorators.
 
-    With ``solution`` the body after the docstring is wrapped in ### BEGIN/END SOLUTION.
+    With ``solution`` the body after the docstring is wrapped in ### BEGIN/END SOLUTION; for a
+    class, the body of every method (each needs a docstring) is wrapped on its own.
     """
     module_name, name = qualname.rsplit(".", 1)
     path, text, tree = _module_and_tree(module_name)
@@ -82,17 +83,31 @@ def definition_source(qualname: str, solution: bool) -> str:
     lines = text.splitlines()
     if not solution:
         return "\n".join(lines[node.lineno - 1 : node.end_lineno])
-    body = node.body
+    if isinstance(node, ast.FunctionDef):
+        regions = [_solution_region(node, qualname)]
+    else:  # a class: each method's body is a solution region, the rest stays visible
+        regions = [
+            _solution_region(m, f"{qualname}.{m.name}")
+            for m in node.body
+            if isinstance(m, ast.FunctionDef)
+        ]
+    out = []
+    pos = node.lineno - 1
+    for first, last, indent in regions:  # 0-based line ranges [first, last)
+        out += lines[pos:first] + [f"{indent}### BEGIN SOLUTION"]
+        out += lines[first:last] + [f"{indent}### END SOLUTION"]
+        pos = last
+    out += lines[pos : node.end_lineno]
+    return "\n".join(out)
+
+
+def _solution_region(fn: ast.FunctionDef, where: str) -> tuple[int, int, str]:
+    """Lines (0-based, end exclusive) of a function's body after its docstring, and indent."""
+    body = fn.body
     has_doc = isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
     if not has_doc or len(body) < 2:
-        raise BuildError(f"{qualname}: a solution needs a docstring and a body")
-    split = body[0].end_lineno  # last docstring line (1-based)
-    indent = " " * body[1].col_offset
-    out = lines[node.lineno - 1 : split]
-    out += [f"{indent}### BEGIN SOLUTION"]
-    out += lines[split : node.end_lineno]
-    out += [f"{indent}### END SOLUTION"]
-    return "\n".join(out)
+        raise BuildError(f"{where}: a solution needs a docstring and a body")
+    return body[0].end_lineno, fn.end_lineno, " " * body[1].col_offset
 
 
 def module_source(module_name: str) -> str:
