@@ -1,0 +1,370 @@
+"""The sandboxed worker: runs one student's notebook code and answers requests in plain data.
+
+Started by :mod:`autograder.sandbox` inside bubblewrap (or, where that is missing, as an
+unprivileged process with resource limits). It is copied into the sandbox as a standalone file,
+so it imports nothing from this repository: only the standard library, numpy and (lazily) torch.
+
+Protocol: the grading process writes requests and reads replies on the worker's stdin/stdout,
+each a 4-byte big-endian length followed by that many bytes of UTF-8 JSON. Arrays travel as
+``{"__nd__": [dtype, shape, base64]}``; numpy scalars as ``{"__np__": [dtype, value]}``; tuples
+as ``{"__tuple__": [...]}``; anything else a student returns becomes an opaque handle
+``{"__handle__": n}`` that only this worker can resolve. Nothing is ever pickled. The student's
+own prints go to a bounded buffer, never to the channel.
+
+Requests (``op``): ``exec`` (run a cell), ``call`` (call a function), ``describe`` (is a name
+defined, callable, where from), ``names_used``, ``module_check``, ``module_function``, ``output``
+(what the student printed), ``bye``.
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import contextlib
+import io
+import json
+import os
+import struct
+import sys
+import traceback
+
+import numpy as np
+
+MAX_PRINTED = 20_000  # characters of student output kept for the feedback
+MAX_ERROR = 2_000
+
+
+# torch's fused recurrent kernels: an exercise that says "implement the cell" may not reach them
+FUSED_KERNELS = ("lstm", "gru", "rnn_tanh", "rnn_relu", "lstm_cell", "gru_cell", "rnn_tanh_cell")
+
+
+class BuiltinUsed(AssertionError):
+    """Raised when a student's module calls one of torch's own recurrent layers or kernels."""
+
+
+@contextlib.contextmanager
+def forbid_builtin_rnns():
+    """Make torch's fused recurrent kernels raise BuiltinUsed while the block runs.
+
+    ``torch.nn.RNN/GRU/LSTM`` and their Cell versions all end in one of these kernels, so a
+    module that delegates to them is caught whatever way it reaches them.
+    """
+    import torch
+
+    def forbidden(*args, **kwargs):
+        raise BuiltinUsed(
+            "your module calls one of PyTorch's built-in recurrent layers (torch.nn.LSTM, GRU, "
+            "RNN or a Cell version); this exercise asks you to write the gate equations yourself."
+        )
+
+    saved = []
+    for owner in (torch._VF, torch):
+        for name in FUSED_KERNELS:
+            saved.append((owner, name, getattr(owner, name, None)))
+            setattr(owner, name, forbidden)
+    try:
+        yield
+    finally:
+        for owner, name, value in saved:
+            if value is None:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, value)
+
+
+def _to_torch(x, requires_grad):
+    import numpy as np
+    import torch
+
+    if isinstance(x, np.ndarray):
+        return torch.tensor(x, requires_grad=requires_grad and x.dtype.kind == "f")
+    if isinstance(x, (tuple, list)):
+        return type(x)(_to_torch(v, requires_grad) for v in x)
+    return x
+
+
+def _flatten(x) -> list:
+    import torch
+
+    if isinstance(x, torch.Tensor):
+        return [x]
+    if isinstance(x, (tuple, list)):
+        return [t for v in x for t in _flatten(v)]
+    raise TypeError(f"a module returned a {type(x).__name__}; expected tensors or tuples of them")
+
+
+def run_module_check(
+    cls, init_args=(), state_dict=None, inputs=(), grad_outputs=None, forbid_builtin=True
+) -> dict:
+    """Build ``cls(*init_args)`` in float64, load ``state_dict``, run it on ``inputs`` and, with
+    ``grad_outputs``, backpropagate them. Everything in and out is numpy arrays.
+
+    Returns ``{"outputs": [...], "input_grads": [...], "param_grads": {name: ...},
+    "state_dict": {name: ...}}``: outputs flattened in order (e.g. output, h_n, c_n), the
+    gradients of every floating input (None where it got none) and of every parameter.
+    This is the same computation the sandboxed worker performs for the grading command.
+    """
+    import torch
+
+    guard = forbid_builtin_rnns() if forbid_builtin else contextlib.nullcontext()
+    with guard:
+        module = cls(*init_args).double()
+        if state_dict is not None:
+            module.load_state_dict({k: torch.tensor(v) for k, v in state_dict.items()})
+        xs = _to_torch(list(inputs), requires_grad=grad_outputs is not None)
+        outs = _flatten(module(*xs))
+        if grad_outputs is not None:
+            if len(grad_outputs) != len(outs):
+                raise ValueError(f"{len(outs)} outputs but {len(grad_outputs)} grad_outputs")
+            pairs = [
+                (o, torch.tensor(g))
+                for o, g in zip(outs, grad_outputs, strict=True)
+                if g is not None
+            ]
+            torch.autograd.backward([o for o, _ in pairs], [g for _, g in pairs])
+    leaves = _flatten_inputs(xs)
+    return {
+        "outputs": [o.detach().numpy().copy() for o in outs],
+        "input_grads": [None if t.grad is None else t.grad.numpy().copy() for t in leaves],
+        "param_grads": {
+            n: None if p.grad is None else p.grad.numpy().copy()
+            for n, p in module.named_parameters()
+        },
+        "state_dict": {k: v.detach().numpy().copy() for k, v in module.state_dict().items()},
+    }
+
+
+def _flatten_inputs(xs) -> list:
+    import torch
+
+    if isinstance(xs, torch.Tensor):
+        return [xs] if xs.is_floating_point() else []
+    if isinstance(xs, (tuple, list)):
+        return [t for v in xs for t in _flatten_inputs(v)]
+    return []
+
+
+def run_module_function(fn, module_name: str, init_args=(), state_dict=None, args=()) -> dict:
+    """Build ``torch.nn.<module_name>(*init_args)`` in float64, load ``state_dict``, call
+    ``fn(module, *args)`` and return the module's state_dict afterwards (numpy arrays)."""
+    import torch
+
+    module = getattr(torch.nn, module_name)(*init_args).double()
+    if state_dict is not None:
+        module.load_state_dict({k: torch.tensor(v) for k, v in state_dict.items()})
+    fn(module, *args)
+    return {k: v.detach().numpy().copy() for k, v in module.state_dict().items()}
+
+
+# --------------------------------------------------------------------------- plain-data codec
+class Handle:
+    """An object that stays in the worker; the grading process only sees its number."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def __repr__(self):
+        return f"<opaque object #{self.n}>"
+
+
+PLAIN_KINDS = "biuf"  # bool, signed and unsigned integers, floats
+
+
+def encode(obj, handles: dict | None = None):
+    """Turn ``obj`` into JSON-able plain data; non-plain objects become handles (worker side)
+    or raise TypeError (grading side, where ``handles`` is None)."""
+    if obj is None or type(obj) in (bool, int, float, str):
+        return obj
+    if type(obj) is np.ndarray and obj.dtype.kind in PLAIN_KINDS:
+        a = np.ascontiguousarray(obj)
+        return {"__nd__": [a.dtype.str, list(a.shape), base64.b64encode(a.tobytes()).decode()]}
+    if isinstance(obj, np.generic) and np.dtype(type(obj)).kind in PLAIN_KINDS:
+        return {"__np__": [np.dtype(type(obj)).str, obj.item()]}
+    if type(obj) is tuple:
+        return {"__tuple__": [encode(v, handles) for v in obj]}
+    if type(obj) is list:
+        return [encode(v, handles) for v in obj]
+    if type(obj) is dict and all(type(k) is str for k in obj):
+        return {"__dict__": {k: encode(v, handles) for k, v in obj.items()}}
+    if type(obj) is Handle:
+        return {"__handle__": obj.n}
+    if handles is None:
+        raise TypeError(f"cannot send a {type(obj).__name__} to the worker")
+    n = len(handles) + 1
+    handles[n] = obj
+    return {"__handle__": n}
+
+
+def decode(obj, handles: dict | None = None):
+    """Inverse of :func:`encode`. On the worker side handles resolve to the stored objects."""
+    if type(obj) is list:
+        return [decode(v, handles) for v in obj]
+    if type(obj) is not dict:
+        return obj
+    if "__nd__" in obj:
+        dtype, shape, data = obj["__nd__"]
+        dt = np.dtype(dtype)
+        if dt.kind not in PLAIN_KINDS:
+            raise ValueError(f"refusing array of dtype {dtype}")
+        return np.frombuffer(base64.b64decode(data), dtype=dt).reshape(shape).copy()
+    if "__np__" in obj:
+        dtype, value = obj["__np__"]
+        dt = np.dtype(dtype)
+        if dt.kind not in PLAIN_KINDS:
+            raise ValueError(f"refusing scalar of dtype {dtype}")
+        return dt.type(value)
+    if "__tuple__" in obj:
+        return tuple(decode(v, handles) for v in obj["__tuple__"])
+    if "__dict__" in obj:
+        return {k: decode(v, handles) for k, v in obj["__dict__"].items()}
+    if "__handle__" in obj:
+        if handles is None:
+            return Handle(int(obj["__handle__"]))
+        n = int(obj["__handle__"])
+        if n not in handles:
+            raise KeyError(f"unknown object #{n} (it came from an earlier worker)")
+        return handles[n]
+    raise ValueError("unknown message object")
+
+
+def read_message(stream) -> dict | None:
+    head = stream.read(4)
+    if len(head) < 4:
+        return None
+    (size,) = struct.unpack(">I", head)
+    return json.loads(stream.read(size).decode())
+
+
+def write_message(stream, message: dict) -> None:
+    data = json.dumps(message).encode()
+    stream.write(struct.pack(">I", len(data)) + data)
+    stream.flush()
+
+
+# --------------------------------------------------------------------------- the worker
+def _error(e: BaseException) -> dict:
+    msg = str(e)
+    if len(msg) > MAX_ERROR:
+        msg = msg[:MAX_ERROR] + " ..."
+    return {"type": type(e).__name__, "message": msg}
+
+
+class _Bounded(io.TextIOBase):
+    """A text stream that keeps the first MAX_PRINTED characters and drops the rest."""
+
+    def __init__(self):
+        self.parts: list[str] = []
+        self.size = 0
+
+    def writable(self):
+        return True
+
+    def write(self, s):
+        if self.size < MAX_PRINTED:
+            self.parts.append(s[: MAX_PRINTED - self.size])
+        self.size += len(s)
+        return len(s)
+
+    def text(self) -> str:
+        extra = self.size - MAX_PRINTED
+        return "".join(self.parts) + (f"\n[... {extra} more characters]" if extra > 0 else "")
+
+
+def _names_used(fn) -> list[str]:
+    fn = getattr(fn, "__func__", fn)
+    stack = [fn.__code__] if hasattr(fn, "__code__") else []
+    if isinstance(fn, type):  # a class: every method's code
+        stack = [v.__code__ for v in vars(fn).values() if hasattr(v, "__code__")]
+    names: set[str] = set()
+    while stack:
+        c = stack.pop()
+        names.update(c.co_names)
+        stack.extend(k for k in c.co_consts if hasattr(k, "co_names"))
+    return sorted(names)
+
+
+class Worker:
+    def __init__(self):
+        self.ns: dict = {"__name__": "__main__", "__builtins__": builtins}
+        self.handles: dict = {}
+        self.printed = _Bounded()
+
+    def handle(self, req: dict) -> dict:
+        op = req.get("op")
+        if op == "exec":
+            try:
+                code = compile(req["code"], req.get("label", "<cell>"), "exec")
+                exec(code, self.ns)
+            except BaseException as e:  # a student's SystemExit ends the cell, not the worker
+                tb = traceback.format_exception_only(type(e), e)[-1].strip()
+                return {"ok": False, "error": _error(e), "summary": tb[:MAX_ERROR]}
+            return {"ok": True}
+        if op == "describe":
+            obj = self.ns.get(req["name"])
+            return {
+                "ok": True,
+                "defined": req["name"] in self.ns,
+                "callable": callable(obj),
+                "type": type(obj).__name__,
+                "module": str(getattr(obj, "__module__", "") or ""),
+            }
+        if op == "names_used":
+            return {"ok": True, "value": _names_used(self.ns[req["name"]])}
+        if op == "call":
+            fn = self.ns[req["name"]]
+            args = decode(req.get("args", []), self.handles)
+            before = [a.copy() if type(a) is np.ndarray else None for a in args]
+            try:
+                value = fn(*args)
+            except BaseException as e:
+                return {"ok": False, "error": _error(e)}
+            changed = {
+                str(i): encode(a)
+                for i, (a, b) in enumerate(zip(args, before, strict=True))
+                if b is not None
+                and (a.shape != b.shape or not np.array_equal(a, b, equal_nan=True))
+            }
+            return {"ok": True, "value": encode(value, self.handles), "changed": changed}
+        if op in ("module_check", "module_function"):
+            kwargs = decode(req.get("kwargs", {}), self.handles)
+            target = self.ns[req["name"]]
+            try:
+                if op == "module_check":
+                    value = run_module_check(target, **kwargs)
+                else:
+                    value = run_module_function(target, req["module_name"], **kwargs)
+            except BaseException as e:
+                return {"ok": False, "error": _error(e)}
+            return {"ok": True, "value": encode(value, self.handles)}
+        if op == "output":
+            return {"ok": True, "value": self.printed.text()}
+        return {"ok": False, "error": {"type": "ProtocolError", "message": f"unknown op {op!r}"}}
+
+
+def main() -> None:
+    # Keep the channel on private descriptors; the student's fd 0/1/2 lead nowhere.
+    channel_in = os.fdopen(os.dup(0), "rb")
+    channel_out = os.fdopen(os.dup(1), "wb")
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    worker = Worker()
+    sys.stdout = sys.stderr = worker.printed
+    sys.stdin = io.StringIO("")
+    while True:
+        req = read_message(channel_in)
+        if req is None or req.get("op") == "bye":
+            break
+        try:
+            reply = worker.handle(req)
+        except BaseException as e:  # a bug in a request must not kill the worker silently
+            reply = {"ok": False, "error": _error(e)}
+        try:
+            write_message(channel_out, reply)
+        except (TypeError, ValueError) as e:  # e.g. a NaN in a dict key; say so instead
+            write_message(channel_out, {"ok": False, "error": _error(e)})
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
