@@ -136,8 +136,8 @@ def _bwrap_command(workdir: str, limits: Limits) -> list[str]:
 class SandboxedWorker:
     """One worker process; ``request`` sends a message and waits (with a deadline) for the reply."""
 
-    def __init__(self, limits: Limits = Limits(), use_bwrap: bool | None = None):
-        self.limits = limits
+    def __init__(self, limits: Limits | None = None, use_bwrap: bool | None = None):
+        self.limits = limits or Limits()
         self.use_bwrap = bool(BWRAP) if use_bwrap is None else use_bwrap
         self.proc: subprocess.Popen | None = None
         self.workdir: str | None = None

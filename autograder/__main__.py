@@ -1,0 +1,73 @@
+"""Command line: ``python -m autograder grade <assignment> [submission.ipynb ...]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from autograder.gradebook import format_table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("grade", help="grade submissions of one assignment")
+    g.add_argument("assignment", help="assignment name, e.g. 01_rnn")
+    g.add_argument("submissions", nargs="*", help="notebook files (default: course/submitted)")
+    g.add_argument("--course", default=None, help="nbgrader course folder (default: course/)")
+    g.add_argument("--student", help="grade only this student")
+    g.add_argument("--exercise", help="regrade only this exercise (others are kept)")
+    g.add_argument("--jobs", type=int, default=None, help="parallel workers (default: all cores)")
+    g.add_argument("--force", action="store_true", help="regrade even if nothing changed")
+    g.add_argument("--db", default=None, help="gradebook URL (default: the course's SQLite)")
+    g.add_argument("--no-gradebook", action="store_true", help="do not write the gradebook")
+    g.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+
+    from autograder.export import GradebookError, write_all
+    from autograder.grade import COURSE, grade_batch
+    from autograder.sandbox import isolation_note
+
+    course = Path(args.course).resolve() if args.course else COURSE
+    release = course / "release" / args.assignment / f"{args.assignment}.ipynb"
+    if not release.is_file():
+        print(f"no released notebook at {release}: run `make course` first.", file=sys.stderr)
+        return 2
+    print(isolation_note())
+    t0 = time.perf_counter()
+    results, problems = grade_batch(
+        args.assignment,
+        args.submissions,
+        course,
+        args.student,
+        args.exercise,
+        args.jobs,
+        args.force,
+        progress=not args.no_progress,
+    )
+    from autograder.grade import collect
+
+    pairs, _ = collect(args.assignment, course, args.submissions, args.student)
+    db = None if args.no_gradebook else (args.db or f"sqlite:///{course / 'gradebook.db'}")
+    try:
+        where = write_all(course, results, dict(pairs), db)
+    except GradebookError as e:
+        print(e, file=sys.stderr)
+        return 2
+    for p in problems:
+        print("note:", p)
+    table = {r.student: {f"test_{k}": e.score for k, e in r.exercises.items()} for r in results}
+    maxima = {f"test_{k}": e.points for k, e in results[0].exercises.items()} if results else {}
+    print(format_table(table, maxima).rsplit("\n", 1)[0])
+    flagged = [r for r in results if r.findings]
+    for r in flagged:
+        print(f"{r.student}: " + " ".join(r.findings))
+    secs = time.perf_counter() - t0
+    print(f"{len(results)} submissions in {secs:.1f} s; results in {where.get('results', '-')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
