@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: all demo course test lint format bench env clean
+.PHONY: all demo course sysdeps test lint format bench env clean
 
 all: test
 
@@ -20,11 +20,17 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # The main job: train the demo models, build the course (instructor notebooks, student
-# release, executed solution notebooks), grade the bundled sample submissions, print the table.
-demo: $(STAMP)
+# release, executed solution notebooks), grade the bundled sample submissions with the
+# sandboxed grading command (python -m autograder grade), print the table.
+demo: $(STAMP) sysdeps
 	$(BIN)/python -m solutions.demo
 	$(BIN)/python course/build.py all
 	$(BIN)/python course/build.py autograde
+
+# bubblewrap sandboxes the grading command; installed when we are root, else a warning.
+sysdeps:
+	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq bubblewrap; } \
+	  || echo "bubblewrap is missing: grading will run without the file-system sandbox"
 
 # Rebuild the notebooks and the student release from their sources (no execution).
 course: $(STAMP)
