@@ -24,7 +24,7 @@
 # One rule for every exercise: never change the arrays you are given in place (no `+=` or
 # `[...] =` on an argument); compute new arrays. The graders check it. Your own local arrays
 # (an accumulator you created with `np.zeros`, say) are yours to update with `+=`.
-# The whole notebook runs in about a minute and a half on a laptop.
+# The whole notebook runs in well under a minute on a laptop.
 #
 # **Notation** (the same in every notebook of the course): $N$ batch size, $T$ time steps, $D$
 # input size, $H$ hidden size. Vectors are **rows**: a batch of inputs at step $t$ is a matrix
