@@ -26,29 +26,33 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
 
+    from autograder import sandbox
     from autograder.export import GradebookError, write_all
-    from autograder.grade import COURSE, grade_batch
-    from autograder.sandbox import isolation_note
+    from autograder.grade import COURSE, collect, grade_batch
 
     course = Path(args.course).resolve() if args.course else COURSE
     release = course / "release" / args.assignment / f"{args.assignment}.ipynb"
     if not release.is_file():
         print(f"no released notebook at {release}: run `make course` first.", file=sys.stderr)
         return 2
-    print(isolation_note())
+    use_bwrap = sandbox._use_bwrap(None)
+    print(sandbox.isolation_note(use_bwrap), flush=True)  # first, so nobody can miss it
     t0 = time.perf_counter()
-    results, problems = grade_batch(
-        args.assignment,
-        args.submissions,
-        course,
-        args.student,
-        args.exercise,
-        args.jobs,
-        args.force,
-        progress=not args.no_progress,
-    )
-    from autograder.grade import collect
-
+    try:
+        results, problems = grade_batch(
+            args.assignment,
+            args.submissions,
+            course,
+            args.student,
+            args.exercise,
+            args.jobs,
+            args.force,
+            progress=not args.no_progress,
+            use_bwrap=use_bwrap,
+        )
+    except ValueError as e:
+        print(e, file=sys.stderr)
+        return 2
     pairs, _ = collect(args.assignment, course, args.submissions, args.student)
     db = None if args.no_gradebook else (args.db or f"sqlite:///{course / 'gradebook.db'}")
     try:
@@ -58,12 +62,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for p in problems:
         print("note:", p)
+    if not results:
+        print("no submission was graded.")
+        return 0
     table = {r.student: {f"test_{k}": e.score for k, e in r.exercises.items()} for r in results}
-    maxima = {f"test_{k}": e.points for k, e in results[0].exercises.items()} if results else {}
+    maxima = {f"test_{k}": e.points for k, e in results[0].exercises.items()}
     print(format_table(table, maxima).rsplit("\n", 1)[0])
-    flagged = [r for r in results if r.findings]
-    for r in flagged:
-        print(f"{r.student}: " + " ".join(r.findings))
+    for r in results:
+        if r.findings or r.events:
+            print(f"{r.student}: " + " ".join(r.findings + r.events))
     secs = time.perf_counter() - t0
     print(f"{len(results)} submissions in {secs:.1f} s; results in {where.get('results', '-')}")
     return 0

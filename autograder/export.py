@@ -10,7 +10,15 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.grade import SubmissionResult, _atomic_write, output_dir
+from autograder.grade import (
+    SubmissionResult,
+    _atomic_write,
+    load_result,
+    notebook_text,
+    output_dir,
+    parse_notebook,
+    read_submission,
+)
 
 
 class GradebookError(Exception):
@@ -69,6 +77,9 @@ def feedback_text(r: SubmissionResult) -> str:
         lines.append(f"Written answers awaiting manual grading: {', '.join(pending)}")
     if r.findings:
         lines += ["", "## About your notebook", *[f"- {f}" for f in r.findings]]
+    if r.events:
+        lines += ["", "## Your code stopped the grading worker"]
+        lines += [f"- {e}" for e in r.events]
     if r.cell_errors:
         lines += ["", "## Cells that raised an error when your notebook was run"]
         lines += [f"- {label}: {msg}" for label, msg in r.cell_errors.items()]
@@ -98,7 +109,7 @@ def gradescope_json(r: SubmissionResult) -> str:
         )
     data = {
         "score": r.score,
-        "output": "\n".join(r.findings),
+        "output": "\n".join(r.findings + r.events),
         "tests": tests,
         "visibility": "visible",
     }
@@ -129,14 +140,12 @@ def write_autograded_notebook(course: Path, r: SubmissionResult, submission: str
     a = r.assignment
     release = nbformat.read(course / "release" / a / f"{a}.ipynb", as_version=4)
     answers = {}
-    try:
-        sub = nbformat.read(submission, as_version=4)
-        for c in sub.cells:
-            gid = c.metadata.get("nbgrader", {}).get("grade_id")
-            if gid and gid not in answers:
-                answers[gid] = c.source
-    except Exception:
-        pass
+    raw, problem = read_submission(submission)  # the same careful reading as for grading
+    text = None if problem else notebook_text(raw)[0]
+    cells = parse_notebook(text)[0] if text is not None else None
+    for c in cells or []:
+        if c.grade_id and c.grade_id not in answers:
+            answers[c.grade_id] = c.source
     for c in release.cells:
         meta = c.metadata.get("nbgrader", {})
         gid = meta.get("grade_id")
@@ -170,7 +179,11 @@ def write_all(
         _atomic_write(out / "gradescope" / r.student / "results.json", gradescope_json(r))
         if r.student in submissions:
             write_autograded_notebook(course, r, submissions[r.student])
-    _atomic_write(out / "grades.csv", csv_text(results))
+    # every student with a result, not only this run's (after --student, the others stay)
+    stored = [load_result(p) for p in sorted((out / "results").glob("*.json"))]
+    everyone = {r.student: r for r in stored if r is not None and r.assignment == a}
+    everyone.update({r.student: r for r in results})
+    _atomic_write(out / "grades.csv", csv_text([everyone[k] for k in sorted(everyone)]))
     if db_url:
         write_gradebook(db_url, a, results)
     return {

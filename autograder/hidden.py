@@ -115,16 +115,36 @@ class _Collector:
     def student(self):
         return self.student_obj
 
+    def outcome_of(self, report) -> Outcome | None:
+        return self.outcome
+
     def pytest_runtest_logreport(self, report):
+        outcome = self.outcome_of(report)
+        if outcome is None:
+            return
         name = report.nodeid.split("::", 1)[-1]
         if report.when == "call" and report.passed:
-            self.outcome.passed.append(name)
+            outcome.passed.append(name)
         elif report.failed:
             crash = getattr(report.longrepr, "reprcrash", None)
             msg = crash.message if crash is not None else "error while running this test"
             for prefix in ("AssertionError: ", "Failed: "):
                 msg = msg.removeprefix(prefix)
-            self.outcome.failed.setdefault(name, msg.strip())
+            outcome.failed.setdefault(name, msg.strip())
+
+
+class _SuitesCollector(_Collector):
+    """One Outcome per suite file of a session that runs several suites."""
+
+    def __init__(self, student, exercise_of_file: dict[str, str]):
+        super().__init__(student)
+        self.exercise_of_file = exercise_of_file
+        self.outcomes = {e: Outcome() for e in exercise_of_file.values()}
+
+    def outcome_of(self, report) -> Outcome | None:
+        file_name = report.nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+        exercise = self.exercise_of_file.get(file_name)
+        return None if exercise is None else self.outcomes[exercise]
 
 
 def suite_path(assignment: str, exercise: str) -> Path:
@@ -134,14 +154,19 @@ def suite_path(assignment: str, exercise: str) -> Path:
     return path
 
 
-def run_suite(assignment: str, exercise: str, student) -> Outcome:
-    """Run the hidden suite with ``student`` as the fixture; return each test's outcome."""
-    collector = _Collector(student)
-    args = [str(suite_path(assignment, exercise)), "-q", "--no-header", "-p", "no:cacheprovider"]
+def _pytest_args(paths: list[Path], traceback: str = "auto") -> list[str]:
+    args = [*map(str, paths), "-q", "--no-header", "-p", "no:cacheprovider"]
     # plain asserts (no introspection that could print hidden values), suites imported by path
     # (assignment folders are not valid package names), warnings never turned into errors
     args += ["--assert=plain", "--import-mode=importlib", "-W", "default", "-o", "addopts="]
     args += ["--rootdir", str(SUITES), "-c", str(SUITES / "pytest.ini")]
+    if traceback != "auto":
+        args.append(f"--tb={traceback}")
+    return args
+
+
+def _main(args: list[str], collector: _Collector) -> str:
+    """pytest.main with everything it prints captured; returns what it printed."""
     sink = io.StringIO()
     gc.freeze()  # pytest collects garbage at exit; freezing the caller's heap keeps that cheap
     try:
@@ -149,11 +174,44 @@ def run_suite(assignment: str, exercise: str, student) -> Outcome:
             pytest.main(args, plugins=[collector])
     finally:
         gc.unfreeze()
+    return sink.getvalue()
+
+
+def run_suite(assignment: str, exercise: str, student) -> Outcome:
+    """Run the hidden suite with ``student`` as the fixture; return each test's outcome."""
+    collector = _Collector(student)
+    printed = _main(_pytest_args([suite_path(assignment, exercise)]), collector)
     if collector.outcome.total == 0:
-        raise RuntimeError(
-            f"the hidden suite for {exercise} collected no tests:\n{sink.getvalue()}"
-        )
+        raise RuntimeError(f"the hidden suite for {exercise} collected no tests:\n{printed}")
     return collector.outcome
+
+
+def run_suites(assignment: str, exercises, student) -> dict[str, Outcome]:
+    """Run the hidden suites of several exercises in ONE pytest session; an Outcome per exercise.
+
+    The same tests, in the same order and with the same ``student``, as calling
+    :func:`run_suite` for each exercise in turn, and the same outcomes and failure messages; but
+    pytest is configured and started once instead of once per exercise, and failures are
+    reported with ``--tb=native`` (the message a student sees is the exception's, whatever the
+    traceback style; the long style only costs time to format the hidden source). Exercises
+    without a hidden suite are left out of the result.
+    """
+    exercise_of_file = {}
+    for exercise in exercises:
+        path = SUITES / assignment / f"test_{exercise}.py"
+        if path.is_file():
+            exercise_of_file[path.name] = exercise
+    if not exercise_of_file:
+        return {}
+    paths = [SUITES / assignment / name for name in exercise_of_file]
+    collector = _SuitesCollector(student, exercise_of_file)
+    printed = _main(_pytest_args(paths, traceback="native"), collector)
+    empty = [e for e, o in collector.outcomes.items() if o.total == 0]
+    if empty:
+        raise RuntimeError(
+            f"the hidden suite for {', '.join(empty)} collected no tests:\n{printed}"
+        )
+    return collector.outcomes
 
 
 def format_outcome(exercise: str, outcome: Outcome, points: float) -> str:

@@ -1,24 +1,37 @@
 """Start and talk to a sandboxed worker (see autograder/worker.py for the protocol).
 
 Isolation, outermost first:
-1. bubblewrap (Debian package ``bubblewrap``): new user, PID, network, IPC, UTS and cgroup
-   namespaces (so no network at all); a file system made only of the system directories, the
-   Python installation and a private tmpfs; the repository, the hidden suites, the reference
-   solutions, other submissions and the gradebook are simply not there.
-2. An unprivileged user (``nobody``) and resource limits set before bubblewrap starts: address
-   space, CPU seconds, number of processes, file size, open files, no core dumps.
-3. A wall-clock limit on every request, enforced here: a worker that does not answer in time is
-   killed with its whole process group.
-Where bubblewrap is missing the worker runs with 2 and 3 only, and :func:`isolation_note` says so.
+1. bubblewrap (Debian package ``bubblewrap``): new PID, network, IPC, UTS and cgroup namespaces
+   (so no network at all, and no other process to see or signal); a file system made only of the
+   system directories, a few files of /etc, the Python installation and a private tmpfs. The
+   repository, the hidden suites, the reference solutions, other submissions and the gradebook
+   are simply not there, and a copy of the reference package inside the Python installation (a
+   non-editable install) is covered by an empty directory.
+2. An unprivileged user. Run by root, bubblewrap sets up the sandbox without a user namespace and
+   the worker becomes ``nobody`` before it reads any student code, so files are checked against
+   nobody's rights (in a user namespace the sandbox user would be root outside, able to read
+   /etc/shadow). Run by anyone else, bubblewrap maps the sandbox user to that user.
+3. Limits: per-process rlimits (address space, CPU seconds, file size, open files, no core
+   dumps) and, where the cgroup file system is writable, a cgroup per worker for the number of
+   processes, the memory of all of them together, and one CPU core; the cgroup is also how every
+   process of a worker is found and killed at the end, even ones that left its process group.
+4. A wall-clock limit on every request, enforced here: a worker that does not answer in time is
+   killed with all its processes.
+Where bubblewrap is missing the worker runs with 2 to 4 only (as nobody if nobody can run this
+Python, otherwise as the current user, without network when the kernel allows), and
+:func:`isolation_note` says so.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
 import json
 import os
 import pwd
 import resource
+import secrets
 import select
 import shutil
 import signal
@@ -35,82 +48,229 @@ from autograder import worker as worker_module
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits for one worker (each field is per worker process)."""
+    """Resource and time limits for one worker."""
 
-    memory_bytes: int = 3 << 30  # address space: torch alone maps about 1 GB
-    cpu_seconds: int = 120  # total CPU time of the worker
-    processes: int = 512  # processes+threads of the sandbox user, all workers together
+    memory_bytes: int = 3 << 30  # address space per process, and memory of all of them (cgroup)
+    cpu_seconds: int = 300  # CPU time of the worker process over its whole life
+    processes: int = 256  # processes and threads of one worker (cgroup)
+    cpu_cores: float = 1.0  # CPU share of one worker, all its processes together (cgroup)
     file_bytes: int = 16 << 20  # largest file the student may write (on the private tmpfs)
     open_files: int = 256
-    call_seconds: float = 20.0  # wall time for one request (a cell, or one call)
+    call_seconds: float = 60.0  # wall time for one call of a student's function
+    cell_seconds: float = 120.0  # wall time for one cell of the student's notebook
+    setup_seconds: float = 180.0  # wall time for one read-only cell (imports torch, ...)
+    # wall time of all calls of one exercise (visible + hidden): nbgrader's cell timeout
+    exercise_seconds: float = 300.0
+    submission_seconds: float = 1200.0  # wall time of all requests for one submission
+    max_starts: int = 8  # worker starts per submission (the first, then restarts after a death)
     tmpfs_bytes: int = 64 << 20  # size of the private /tmp
-    max_reply_bytes: int = 64 << 20  # a larger reply is refused and the worker killed
+    max_reply_bytes: int = 16 << 20  # a larger reply is refused and the worker killed
 
 
 BWRAP = shutil.which("bwrap")
+SANDBOX_IDS = (65534, 65534)  # nobody:nogroup (the ids inside and, run by root, outside)
+# Only these parts of /etc are visible in the sandbox (the dynamic loader, names, fonts).
+ETC_FILES = (
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "localtime",
+    "passwd",
+    "group",
+    "nsswitch.conf",
+    "fonts",
+    "alternatives",
+)
+REFERENCE_PACKAGES = ("solutions", "autograder")
 
 
-def isolation_note() -> str:
+def _use_bwrap(use_bwrap: bool | None) -> bool:
+    return bool(BWRAP) if use_bwrap is None else bool(use_bwrap and BWRAP)
+
+
+def isolation_note(use_bwrap: bool | None = None) -> str:
     """One line for the top of the grading output: which isolation is in force."""
-    if BWRAP:
-        return "sandbox: bubblewrap (no network, private file system) + resource limits"
+    if _use_bwrap(use_bwrap):
+        return (
+            "sandbox: bubblewrap (no network, private file system, user nobody) + resource limits"
+        )
+    ids = _fallback_ids()
+    who = (
+        "as user nobody"
+        if ids is not None
+        else f"as user {pwd.getpwuid(os.getuid()).pw_name} (nobody cannot run this Python)"
+    )
     return (
         "WARNING: bubblewrap is not installed (apt-get install bubblewrap): student code runs "
-        "WITHOUT file-system and network isolation, only as an unprivileged process with "
+        f"WITHOUT file-system isolation, {who}, isolated only as a separate process with "
         "resource limits. Install bubblewrap before grading real submissions."
     )
 
 
 class WorkerDied(Exception):
-    """The worker ended or was killed (time, memory, os._exit, signal)."""
+    """The worker ended or was killed (time, memory, os._exit, signal), or broke the protocol."""
 
 
 class RemoteError(Exception):
     """An exception raised by student code in the worker (type name and message)."""
 
 
-PIDS_CGROUP = "/sys/fs/cgroup/pids"  # cgroup v1 pids controller (cgroup v2: /sys/fs/cgroup)
+class _ProcessLimit(Exception):
+    """The worker's processes have filled its pids cgroup for a while."""
 
 
-def _make_cgroup(limits: Limits) -> str | None:
-    """A fresh pids cgroup capped at ``limits.processes``, or None where cgroups are not
-    writable (then RLIMIT_NPROC is the fallback)."""
-    for root, name in ((PIDS_CGROUP, "pids.max"), ("/sys/fs/cgroup", "pids.max")):
+# --------------------------------------------------------------------------- cgroups
+CGROUP_V1 = "/sys/fs/cgroup"
+_CGROUP_PREFIX = "grader-"
+
+
+def _cgroup_specs(limits: Limits) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(controller folder, [(file, value)]) for cgroup v1: pids, memory, cpu."""
+    period = 100_000
+    return [
+        ("pids", [("pids.max", str(limits.processes))]),
+        (
+            "memory",
+            [
+                ("memory.limit_in_bytes", str(limits.memory_bytes)),
+                ("memory.memsw.limit_in_bytes", str(limits.memory_bytes)),
+            ],
+        ),
+        (
+            "cpu",
+            [
+                ("cpu.cfs_period_us", str(period)),
+                ("cpu.cfs_quota_us", str(max(1000, int(period * limits.cpu_cores)))),
+            ],
+        ),
+    ]
+
+
+@functools.cache
+def _sweep_stale_cgroups() -> None:
+    """Remove empty cgroups left by grading processes that were killed (their creator is gone)."""
+    for controller in ("pids", "memory", "cpu"):
+        root = Path(CGROUP_V1, controller)
+        with contextlib.suppress(OSError):
+            for d in root.glob(_CGROUP_PREFIX + "*"):
+                try:
+                    pid = int(d.name.split("-")[1])
+                    os.kill(pid, 0)
+                    continue  # its grading process is alive
+                except (ValueError, IndexError, PermissionError):
+                    continue
+                except ProcessLookupError:
+                    pass
+                with contextlib.suppress(OSError):
+                    if not (d / "cgroup.procs").read_text().strip():
+                        d.rmdir()
+
+
+def _make_cgroups(limits: Limits) -> list[str]:
+    """Fresh v1 cgroups for one worker (those that can be made); [] where none is writable."""
+    _sweep_stale_cgroups()
+    name = f"{_CGROUP_PREFIX}{os.getpid()}-{time.monotonic_ns()}"
+    made = []
+    for controller, settings in _cgroup_specs(limits):
+        root = os.path.join(CGROUP_V1, controller)
         if not os.path.isdir(root) or not os.access(root, os.W_OK):
             continue
-        path = os.path.join(root, f"grader-{os.getpid()}-{time.monotonic_ns()}")
+        path = os.path.join(root, name)
         try:
             os.mkdir(path)
-            with open(os.path.join(path, name), "w") as f:
-                f.write(str(limits.processes))
-            return path
         except OSError:
+            continue
+        ok = True
+        for file, value in settings:
+            target = os.path.join(path, file)
+            if not os.path.exists(target):
+                continue  # e.g. memsw without swap accounting
+            try:
+                with open(target, "w") as f:
+                    f.write(value)
+            except OSError:
+                ok = controller == "memory" and file.startswith("memory.memsw")
+                if not ok:
+                    break
+        if ok:
+            made.append(path)
+        else:
             with contextlib.suppress(OSError):
                 os.rmdir(path)
-    return None
+    return made
+
+
+def _kill_cgroup(path: str) -> None:
+    """SIGKILL every process in the cgroup until it is empty (new forks are caught next round)."""
+    procs = os.path.join(path, "cgroup.procs")
+    for _ in range(200):
+        try:
+            with open(procs) as f:
+                pids = [int(x) for x in f.read().split()]
+        except (OSError, ValueError):
+            return
+        if not pids:
+            return
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.005)
 
 
 def _remove_cgroup(path: str) -> None:
-    for _ in range(50):  # the kernel needs a moment to reap the killed processes
+    for _ in range(100):  # the kernel needs a moment to reap the killed processes
         try:
             os.rmdir(path)
             return
         except FileNotFoundError:
             return
         except OSError:
+            _kill_cgroup(path)
             time.sleep(0.02)
 
 
-def _sandbox_uid() -> tuple[int, int] | None:
+# --------------------------------------------------------------------------- without bubblewrap
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_PR_SET_PDEATHSIG = 1
+_CLONE_NEWNET = 0x40000000
+
+
+def _set_parent_death_signal() -> None:
+    """Die with the parent (works in a child after fork, and survives exec)."""
+    _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _drop_to(ids: tuple[int, int]) -> None:
+    os.setgroups([])
+    os.setgid(ids[1])
+    os.setuid(ids[0])
+
+
+@functools.cache
+def _fallback_ids() -> tuple[int, int] | None:
+    """Without bubblewrap: the ids to run the worker as (nobody), or None to stay as we are
+    (we are not root, or nobody cannot run this Python, e.g. a pyenv under /root)."""
     if os.getuid() != 0:
-        return None  # not root: already unprivileged
+        return None
     try:
         pw = pwd.getpwnam("nobody")
-        return pw.pw_uid, pw.pw_gid
+        ids = (pw.pw_uid, pw.pw_gid)
     except KeyError:
-        return 65534, 65534
+        ids = SANDBOX_IDS
+    try:
+        probe = subprocess.run(
+            [sys.executable, "-I", "-c", "import numpy"],
+            preexec_fn=lambda: _drop_to(ids),
+            capture_output=True,
+            timeout=120,
+            cwd="/",
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return ids if probe.returncode == 0 else None
 
 
+# --------------------------------------------------------------------------- bubblewrap
 def _python_paths() -> list[str]:
     """Directories the worker's Python needs: the environment and the installation it uses."""
     paths = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
@@ -118,17 +278,67 @@ def _python_paths() -> list[str]:
     return sorted(str(p) for p in paths)
 
 
-def _bwrap_command(workdir: str, limits: Limits) -> list[str]:
-    # --unshare-user with --uid: inside, the worker is an ordinary user with no capabilities
-    cmd = [BWRAP, "--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534"]
-    cmd += ["--die-with-parent", "--new-session", "--cap-drop", "ALL"]
-    for d in ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/etc"):
-        if os.path.exists(d):
-            cmd += ["--ro-bind", d, d]
-    for p in _python_paths():
+def _hidden_packages(bound: list[str]) -> list[str]:
+    """Folders of the reference packages that lie inside a bound directory (a non-editable
+    install puts solutions/ and autograder/ into site-packages): they get covered."""
+    import importlib.util
+
+    out = []
+    for name in REFERENCE_PACKAGES:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        for loc in (spec.submodule_search_locations or []) if spec else []:
+            real = os.path.realpath(loc)
+            if any(real == b or real.startswith(b.rstrip("/") + "/") for b in bound):
+                out.append(real)
+    return sorted(set(out))
+
+
+def _mkdirs(paths: list[str]) -> list[str]:
+    """bwrap options creating the missing parents of ``paths`` world-traversable (0755): as
+    root bubblewrap would otherwise copy modes like /root's 0700 and lock nobody out."""
+    cmd, made = [], {"/"}
+    for p in paths:
+        parents = list(Path(p).parents)[::-1][1:]  # without "/"
+        for d in parents:
+            if str(d) not in made:
+                made.add(str(d))
+                cmd += ["--perms", "0755", "--dir", str(d)]
+    return cmd
+
+
+def _bwrap_command(workdir: str, limits: Limits, as_root: bool) -> list[str]:
+    cmd = [BWRAP]
+    if as_root:
+        # no user namespace (its user would be root outside); the worker drops to nobody
+        cmd += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"]
+        cmd += ["--unshare-cgroup-try", "--cap-drop", "ALL"]
+        cmd += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    else:
+        cmd += ["--unshare-all", "--unshare-user", "--uid", str(SANDBOX_IDS[0])]
+        cmd += ["--gid", str(SANDBOX_IDS[1]), "--cap-drop", "ALL"]
+    cmd += ["--die-with-parent", "--new-session"]
+    for d in ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin"):
+        if os.path.lexists(d):
+            if os.path.islink(d):  # merged /usr: /bin -> usr/bin
+                cmd += ["--symlink", os.readlink(d), d]
+            else:
+                cmd += ["--ro-bind", d, d]
+    cmd += ["--perms", "0755", "--dir", "/etc"]
+    for name in ETC_FILES:
+        p = os.path.join("/etc", name)
+        if os.path.exists(p):
+            cmd += ["--ro-bind", p, p]
+    pythons = _python_paths()
+    cmd += _mkdirs(pythons)
+    for p in pythons:
         cmd += ["--ro-bind", p, p]
+    for p in _hidden_packages(pythons):
+        cmd += ["--perms", "0000", "--tmpfs", p]
     cmd += ["--proc", "/proc", "--dev", "/dev"]
-    cmd += ["--size", str(limits.tmpfs_bytes), "--tmpfs", "/tmp"]
+    cmd += ["--perms", "1777", "--size", str(limits.tmpfs_bytes), "--tmpfs", "/tmp"]
     cmd += ["--ro-bind", workdir, "/worker", "--chdir", "/tmp"]
     return cmd
 
@@ -138,10 +348,15 @@ class SandboxedWorker:
 
     def __init__(self, limits: Limits | None = None, use_bwrap: bool | None = None):
         self.limits = limits or Limits()
-        self.use_bwrap = bool(BWRAP) if use_bwrap is None else use_bwrap
+        self.use_bwrap = _use_bwrap(use_bwrap)
         self.proc: subprocess.Popen | None = None
         self.workdir: str | None = None
+        self.cgroups: list[str] = []
         self.deaths = 0
+        self.sent = (
+            0  # the id of the last request (random: a reply for a future one cannot be forged)
+        )
+        self.baseline: int | None = None  # processes of the worker after its first reply
 
     # -- lifecycle
     def start(self) -> None:
@@ -150,17 +365,11 @@ class SandboxedWorker:
         target = Path(self.workdir) / "worker.py"
         target.write_text(Path(worker_module.__file__).read_text())
         target.chmod(0o644)
-        if self.use_bwrap:
-            cmd = _bwrap_command(self.workdir, self.limits) + [
-                sys.executable,
-                "-I",
-                "/worker/worker.py",
-            ]
-        else:
-            cmd = [sys.executable, "-I", str(target)]
+        as_root = os.getuid() == 0
         env = {
             "PATH": "/usr/bin:/bin",
             "HOME": "/tmp",
+            "TMPDIR": "/tmp",
             "LANG": "C.UTF-8",
             "NBGRADER_EXECUTION": "autograde",
             "MPLBACKEND": "Agg",
@@ -169,16 +378,33 @@ class SandboxedWorker:
             "OPENBLAS_NUM_THREADS": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
         }
+        if self.use_bwrap:
+            drop = SANDBOX_IDS if as_root else None  # the worker drops to nobody itself
+            cmd = _bwrap_command(self.workdir, self.limits, as_root)
+            cmd += [sys.executable, "-I", "/worker/worker.py"]
+            ids, cwd = None, "/"
+        else:
+            ids = _fallback_ids()  # dropped to before exec
+            drop, cwd = None, self.workdir
+            home = Path(self.workdir) / "home"  # a private HOME and TMPDIR
+            home.mkdir(mode=0o700)
+            if ids is not None:
+                os.chown(home, *ids)
+            env["HOME"] = env["TMPDIR"] = env["MPLCONFIGDIR"] = str(home)
+            cmd = [sys.executable, "-I", str(target)]
+        if drop is not None:
+            cmd += ["--uid", str(drop[0]), "--gid", str(drop[1])]
         limits = self.limits
-        self.cgroup = _make_cgroup(limits)
-        procs_file = None if self.cgroup is None else os.path.join(self.cgroup, "cgroup.procs")
-        # Without bubblewrap, drop to nobody where that user can still run this Python.
-        ids = None if self.use_bwrap else _sandbox_uid()
+        self.cgroups = _make_cgroups(limits)
+        procs_files = [os.path.join(c, "cgroup.procs") for c in self.cgroups]
+        has_pids_cgroup = any("/pids/" in c for c in self.cgroups)
+        cut_network = not self.use_bwrap and as_root
 
         def before_exec():  # runs in the child, before bwrap/python starts
             os.setsid()
-            if procs_file is not None:
-                with open(procs_file, "w") as f:
+            _set_parent_death_signal()
+            for procs in procs_files:
+                with open(procs, "w") as f:
                     f.write(str(os.getpid()))
             lim = [
                 (resource.RLIMIT_AS, limits.memory_bytes),
@@ -186,16 +412,15 @@ class SandboxedWorker:
                 (resource.RLIMIT_FSIZE, limits.file_bytes),
                 (resource.RLIMIT_NOFILE, limits.open_files),
                 (resource.RLIMIT_CORE, 0),
-                (resource.RLIMIT_NPROC, limits.processes),
             ]
+            if not has_pids_cgroup:  # a per-user limit: the fallback when cgroups are missing
+                lim.append((resource.RLIMIT_NPROC, limits.processes))
             for which, value in lim:
-                if which == resource.RLIMIT_NPROC and procs_file is not None:
-                    continue  # the cgroup counts this worker's processes only
                 resource.setrlimit(which, (value, value))
+            if cut_network:
+                _LIBC.unshare(_CLONE_NEWNET)  # best effort: no network for the worker
             if ids is not None:
-                os.setgroups([])
-                os.setgid(ids[1])
-                os.setuid(ids[0])
+                _drop_to(ids)
 
         self.proc = subprocess.Popen(
             cmd,
@@ -203,33 +428,30 @@ class SandboxedWorker:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             env=env,
-            cwd="/" if self.use_bwrap else self.workdir,
+            cwd=cwd,
             preexec_fn=before_exec,
         )
+        os.set_blocking(self.proc.stdin.fileno(), False)  # see _write_all
 
     def stop(self) -> None:
         if self.proc is not None:
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 self.proc.kill()
-            except ProcessLookupError:
-                pass
+            for c in self.cgroups:  # processes that left the group (setsid, double fork)
+                _kill_cgroup(c)
             self.proc.wait()
             for stream in (self.proc.stdin, self.proc.stdout):
-                try:
+                with contextlib.suppress(OSError):
                     stream.close()
-                except OSError:
-                    pass
             self.proc = None
         if self.workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir = None
-        if getattr(self, "cgroup", None):
-            _remove_cgroup(self.cgroup)
-            self.cgroup = None
+        for c in self.cgroups:
+            _remove_cgroup(c)
+        self.cgroups = []
 
     def __enter__(self):
         self.start()
@@ -239,36 +461,115 @@ class SandboxedWorker:
         self.stop()
 
     # -- requests
-    def _read_exact(self, n: int, deadline: float) -> bytes:
-        out = b""
-        fd = self.proc.stdout.fileno()
-        while len(out) < n:
+    def _pids_cgroup(self) -> str | None:
+        return next((c for c in self.cgroups if "/pids/" in c), None)
+
+    def _at_process_limit(self) -> bool:
+        """Whether the worker's processes fill its pids cgroup (what a fork bomb does)."""
+        c = self._pids_cgroup()
+        if c is None:
+            return False
+        try:
+            with open(os.path.join(c, "pids.current")) as f:
+                current = int(f.read())
+            with open(os.path.join(c, "pids.max")) as f:
+                limit = int(f.read())
+        except (OSError, ValueError):
+            return False
+        return current >= limit - 2
+
+    def _write_all(self, data: bytes, deadline: float) -> None:
+        """Write a request, but never wait past the deadline for a worker that does not read."""
+        fd, view = self.proc.stdin.fileno(), memoryview(data)
+        while view:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError
-            ready, _, _ = select.select([fd], [], [], left)
+            _, ready, _ = select.select([], [fd], [], left)
             if not ready:
                 raise TimeoutError
-            chunk = os.read(fd, min(n - len(out), 1 << 20))
+            try:
+                n = os.write(fd, view[: 1 << 16])  # the descriptor is non-blocking
+            except BlockingIOError:
+                continue
+            view = view[n:]
+
+    def _read_exact(self, n: int, deadline: float) -> bytes:
+        chunks, got, full = [], 0, 0
+        fd = self.proc.stdout.fileno()
+        while got < n:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            ready, _, _ = select.select([fd], [], [], min(left, 0.2))
+            if not ready:
+                full = full + 1 if self._at_process_limit() else 0
+                if full >= 5:  # a second at the limit: no honest notebook does that
+                    raise _ProcessLimit
+                continue
+            chunk = os.read(fd, min(n - got, 1 << 20))
             if not chunk:
                 raise EOFError
-            out += chunk
-        return out
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks)
+
+    def _processes(self) -> int | None:
+        """How many processes the worker has (from its pids cgroup), or None without one."""
+        c = self._pids_cgroup()
+        if c is None:
+            return None
+        try:
+            with open(os.path.join(c, "cgroup.procs")) as f:
+                return len(f.read().split())
+        except OSError:
+            return None
 
     def request(self, message: dict, timeout: float | None = None) -> dict:
-        """Send one request; return the decoded reply or raise WorkerDied."""
+        """Send one request; return the reply (a dict with a bool ``ok``) or raise WorkerDied.
+
+        Whatever the worker sends is untrusted: anything but a well-formed reply within the
+        deadline and the size limit ends the worker. Replies that do not carry this request's
+        id (written by the student's code, or by a forked copy of the worker) are skipped, and a
+        worker that has more processes after a request than after its first one (a fork bomb, a
+        child left running) is ended.
+        """
         if self.proc is None:
             raise WorkerDied("the worker is not running")
-        data = json.dumps(message).encode()
+        self.sent = secrets.randbits(62)
+        data = json.dumps({**message, "id": self.sent}).encode()
         timeout = self.limits.call_seconds if timeout is None else timeout
         try:
-            self.proc.stdin.write(struct.pack(">I", len(data)) + data)
-            self.proc.stdin.flush()
             deadline = time.monotonic() + timeout
-            (size,) = struct.unpack(">I", self._read_exact(4, deadline))
-            if size > self.limits.max_reply_bytes:
-                raise OverflowError
-            reply = json.loads(self._read_exact(size, deadline).decode())
+            self._write_all(struct.pack(">I", len(data)) + data, deadline)
+            for _ in range(1000):
+                (size,) = struct.unpack(">I", self._read_exact(4, deadline))
+                if size > self.limits.max_reply_bytes:
+                    raise OverflowError
+                reply = json.loads(self._read_exact(size, deadline).decode())
+                if type(reply) is not dict or type(reply.get("ok")) is not bool:
+                    raise ValueError("malformed reply")
+                if reply.get("id") == self.sent:
+                    break
+            else:
+                raise ValueError("too many replies")
+            n = self._processes()
+            if self.baseline is None:
+                self.baseline = n
+            elif n is not None and n > self.baseline:
+                self._died()
+                raise WorkerDied(
+                    f"your code left {n - self.baseline} more process(es) running (fork); "
+                    "the worker was stopped"
+                )
+        except WorkerDied:
+            raise
+        except _ProcessLimit:
+            self._died()
+            raise WorkerDied(
+                f"your code started processes up to the limit ({self.limits.processes}; a fork "
+                "bomb?); the worker was stopped"
+            ) from None
         except TimeoutError:
             self._died()
             raise WorkerDied(
@@ -280,10 +581,19 @@ class SandboxedWorker:
             raise WorkerDied(
                 "the reply was larger than the limit; the worker was stopped"
             ) from None
-        except (EOFError, BrokenPipeError, ValueError, struct.error):
+        except (EOFError, OSError):
             code = self.proc.poll() if self.proc else None
+            if code is None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    code = self.proc.wait(0.5)
             self._died()
             raise WorkerDied(_death_reason(code)) from None
+        except Exception:  # bad JSON, deep nesting, bad UTF-8: the protocol was broken
+            self._died()
+            raise WorkerDied(
+                "the worker sent something that is not a reply (did your code write to the "
+                "grading channel?); the worker was stopped"
+            ) from None
         return reply
 
     def _died(self) -> None:
@@ -300,13 +610,13 @@ def _death_reason(code: int | None) -> str:
         except ValueError:
             sig = f"signal {abs(code)}"
         hint = {
-            "SIGKILL": " (killed: memory or process limit, or the CPU-time limit)",
+            "SIGKILL": " (killed: memory or process limit, the CPU-time limit, or your code)",
             "SIGXCPU": " (CPU-time limit)",
             "SIGXFSZ": " (file-size limit)",
             "SIGSEGV": " (crash)",
         }.get(sig, "")
         return f"the worker was ended by {sig}{hint}"
-    return f"the worker exited with code {code} (os._exit or a crash in your code)"
+    return f"the worker exited with code {code} (sys.exit/os._exit or a crash in your code)"
 
 
 __all__ = ["Limits", "SandboxedWorker", "WorkerDied", "RemoteError", "isolation_note"]

@@ -12,8 +12,13 @@ as ``{"__tuple__": [...]}``; anything else a student returns becomes an opaque h
 own prints go to a bounded buffer, never to the channel.
 
 Requests (``op``): ``exec`` (run a cell), ``call`` (call a function), ``describe`` (is a name
-defined, callable, where from), ``names_used``, ``module_check``, ``module_function``, ``output``
-(what the student printed), ``bye``.
+defined, callable, where from), ``value`` (a global's value, as plain data or a handle),
+``names_used``, ``module_check``, ``module_function``, ``output`` (what the student printed),
+``bye``.
+
+Started as root inside bubblewrap (``--uid N --gid N``), the worker becomes that unprivileged user
+before it reads the first request. Nothing it sends is trusted by the grading process: a reply is
+only data, and every check that matters is made there.
 """
 
 from __future__ import annotations
@@ -158,13 +163,33 @@ def run_module_function(fn, module_name: str, init_args=(), state_dict=None, arg
 
 # --------------------------------------------------------------------------- plain-data codec
 class Handle:
-    """An object that stays in the worker; the grading process only sees its number."""
+    """An object that stays in the worker; the grading process only sees its number.
+
+    On the grading side :func:`decode` returns an instance of a subclass named after the
+    object's type (``Tensor``, ``MaskedArray``...), so messages such as "h must be a numpy
+    array, got Tensor" stay informative; the object itself never leaves the worker.
+    """
+
+    type_name = "object"
 
     def __init__(self, n: int):
         self.n = n
 
     def __repr__(self):
-        return f"<opaque object #{self.n}>"
+        return f"<opaque {self.type_name} #{self.n}>"
+
+
+_HANDLE_TYPES: dict[str, type] = {}
+
+
+def _handle_type(name) -> type:
+    """The Handle subclass for a remote type name (sanitised: an identifier of at most 40)."""
+    name = str(name)[:40]
+    if not name.isidentifier():
+        name = "object"
+    if name not in _HANDLE_TYPES:
+        _HANDLE_TYPES[name] = type(name, (Handle,), {"type_name": name})
+    return _HANDLE_TYPES[name]
 
 
 PLAIN_KINDS = "biuf"  # bool, signed and unsigned integers, floats
@@ -186,13 +211,13 @@ def encode(obj, handles: dict | None = None):
         return [encode(v, handles) for v in obj]
     if type(obj) is dict and all(type(k) is str for k in obj):
         return {"__dict__": {k: encode(v, handles) for k, v in obj.items()}}
-    if type(obj) is Handle:
+    if isinstance(obj, Handle):
         return {"__handle__": obj.n}
     if handles is None:
         raise TypeError(f"cannot send a {type(obj).__name__} to the worker")
     n = len(handles) + 1
     handles[n] = obj
-    return {"__handle__": n}
+    return {"__handle__": n, "type": type(obj).__name__}
 
 
 def decode(obj, handles: dict | None = None):
@@ -219,7 +244,7 @@ def decode(obj, handles: dict | None = None):
         return {k: decode(v, handles) for k, v in obj["__dict__"].items()}
     if "__handle__" in obj:
         if handles is None:
-            return Handle(int(obj["__handle__"]))
+            return _handle_type(obj.get("type", "object"))(int(obj["__handle__"]))
         n = int(obj["__handle__"])
         if n not in handles:
             raise KeyError(f"unknown object #{n} (it came from an earlier worker)")
@@ -308,6 +333,10 @@ class Worker:
                 "type": type(obj).__name__,
                 "module": str(getattr(obj, "__module__", "") or ""),
             }
+        if op == "value":
+            if req["name"] not in self.ns:
+                return {"ok": False, "error": {"type": "NameError", "message": req["name"]}}
+            return {"ok": True, "value": encode(self.ns[req["name"]], self.handles)}
         if op == "names_used":
             return {"ok": True, "value": _names_used(self.ns[req["name"]])}
         if op == "call":
@@ -341,7 +370,21 @@ class Worker:
         return {"ok": False, "error": {"type": "ProtocolError", "message": f"unknown op {op!r}"}}
 
 
+def _drop_privileges(argv: list[str]) -> None:
+    """``--uid N --gid N``: become that user (and lose every capability) before anything else."""
+    if "--uid" not in argv:
+        return
+    uid = int(argv[argv.index("--uid") + 1])
+    gid = int(argv[argv.index("--gid") + 1]) if "--gid" in argv else uid
+    os.setgroups([])
+    os.setgid(gid)
+    os.setuid(uid)
+    if os.getuid() != uid or os.geteuid() != uid:  # never run student code with privileges
+        os._exit(70)
+
+
 def main() -> None:
+    _drop_privileges(sys.argv[1:])
     # Keep the channel on private descriptors; the student's fd 0/1/2 lead nowhere.
     channel_in = os.fdopen(os.dup(0), "rb")
     channel_out = os.fdopen(os.dup(1), "wb")
@@ -359,10 +402,11 @@ def main() -> None:
             reply = worker.handle(req)
         except BaseException as e:  # a bug in a request must not kill the worker silently
             reply = {"ok": False, "error": _error(e)}
+        reply["id"] = req.get("id")  # the grading process skips replies without its id
         try:
             write_message(channel_out, reply)
         except (TypeError, ValueError) as e:  # e.g. a NaN in a dict key; say so instead
-            write_message(channel_out, {"ok": False, "error": _error(e)})
+            write_message(channel_out, {"ok": False, "error": _error(e), "id": req.get("id")})
     os._exit(0)
 
 
