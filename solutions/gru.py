@@ -416,3 +416,41 @@ def gru_pytorch_backward(dh, cache):
         dbx += dbx_t
         dbh += dbh_t
     return dx, dh_next, dWx, dWh, dbx, dbh
+
+
+# --------------------------------------------------------------------------------------------
+# PyTorch's fused layout -> the row-vector arrays of the PyTorch form.
+# --------------------------------------------------------------------------------------------
+
+_UNPACK_HINT = {
+    "weight_ih": "weight_ih is PyTorch's (3H, D) input weight: blocks r, z, n stacked by rows.",
+    "weight_hh": "weight_hh is PyTorch's (3H, H) recurrent weight: blocks r, z, n stacked by rows.",
+    "bias_ih": "bias_ih is PyTorch's (3H,) input bias, blocks r, z, n.",
+    "bias_hh": "bias_hh is PyTorch's (3H,) recurrent bias, blocks r, z, n.",
+}
+
+
+@check_shapes(hint=_UNPACK_HINT, weight_ih="3H D", weight_hh="3H H", bias_ih="3H", bias_hh="3H")
+def unpack_gru_weights(weight_ih, weight_hh, bias_ih, bias_hh):
+    """PyTorch's four GRU arrays -> (Wx, Wh, bx, bh) for gru_pytorch_step_forward.
+
+    PyTorch multiplies column vectors from the left, W_ih x + b_ih, and stacks the gate blocks
+    r, z, n by rows: rows k*H..(k+1)*H of weight_ih belong to gate k. The course multiplies row
+    vectors from the right, x Wx + bx, so Wx = weight_ih.T: the transpose turns row block k into
+    column block k and keeps the order r, z, n. The two biases stay apart, because the reset gate
+    multiplies the n block of bias_hh and not that of bias_ih.
+
+    Args:
+        weight_ih: (3H, D), ``weight_ih`` of torch.nn.GRUCell (``weight_ih_l0`` of torch.nn.GRU).
+        weight_hh: (3H, H), ``weight_hh`` (``weight_hh_l0``).
+        bias_ih: (3H,), ``bias_ih`` (``bias_ih_l0``).
+        bias_hh: (3H,), ``bias_hh`` (``bias_hh_l0``).
+
+    Returns:
+        Wx (D, 3H), Wh (H, 3H), bx (3H,), bh (3H,): new arrays (not views of the inputs), gate
+        blocks r, z, n side by side.
+    """
+    Wx = weight_ih.T.copy()  # (D, 3H): row block k of weight_ih becomes column block k
+    Wh = weight_hh.T.copy()  # (H, 3H)
+    bx, bh = bias_ih.copy(), bias_hh.copy()  # (3H,) each; never add them up
+    return Wx, Wh, bx, bh

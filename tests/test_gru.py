@@ -427,3 +427,74 @@ def test_backward_rejects_a_foreign_cache():
         gru.gru_paper_step_backward(dh[:, 0], pt_cache["steps"][0])
     with pytest.raises(TypeError, match="returned by gru_pytorch_step_forward"):
         gru.gru_pytorch_step_backward(dh[:, 0], paper_cache)
+
+
+# ------------------------------------------------------------------ unpack_gru_weights
+
+
+@pytest.mark.parametrize("N,T,D,H", SHAPES)
+@pytest.mark.parametrize("cell", [True, False], ids=["GRUCell", "GRU"])
+def test_unpack_gru_weights_loads_torch_modules(N, T, D, H, cell):
+    """unpack_gru_weights on a module's arrays equals convert's numpy_params_from_torch, and the
+    PyTorch-form step with these weights reproduces the module."""
+    m, expected = _torch_gru(D, H, seed=_seed(N, T, D, H), cell=cell)
+    suffix = "" if cell else "_l0"
+    arrays = [
+        getattr(m, name + suffix).detach().numpy().copy()
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    ]
+    got = gru.unpack_gru_weights(*arrays)
+    for name, g, e in zip(["Wx", "Wh", "bx", "bh"], got, expected, strict=True):
+        np.testing.assert_array_equal(g, e, err_msg=name)
+
+    rng = np.random.default_rng(_seed(N, T, D, H) + 3)
+    x, h_prev = randn(rng, N, D), randn(rng, N, H)
+    h, _ = gru.gru_pytorch_step_forward(x, h_prev, *got)
+    with torch.no_grad():
+        if cell:
+            ref = m(torch.tensor(x), torch.tensor(h_prev)).numpy()
+        else:
+            ref = m(torch.tensor(x[None]), torch.tensor(h_prev[None]))[0][0].numpy()
+    np.testing.assert_allclose(h, ref, rtol=0, atol=1e-10)
+
+
+def test_unpack_gru_weights_by_hand():
+    """Row k*H + j of weight_ih (gate k, unit j) becomes column k*H + j of Wx; biases copied."""
+    D, H = 2, 2
+    # entry (row, col) of weight_ih is 10 * row + col, so every number says where it came from
+    weight_ih = np.array([[10.0 * i + j for j in range(D)] for i in range(3 * H)])
+    weight_hh = -weight_ih[:, [1, 0]]  # (3H, H) with H = D = 2
+    bias_ih, bias_hh = np.arange(6.0), 100 + np.arange(6.0)
+    Wx, Wh, bx, bh = gru.unpack_gru_weights(weight_ih, weight_hh, bias_ih, bias_hh)
+    # column 3 of Wx is gate z (block 1), unit 1: row 3 of weight_ih, that is (30, 31)
+    np.testing.assert_array_equal(Wx[:, 3], [30.0, 31.0])
+    np.testing.assert_array_equal(Wx, [[0, 10, 20, 30, 40, 50], [1, 11, 21, 31, 41, 51]])
+    np.testing.assert_array_equal(Wh[:, 4], [-41.0, -40.0])
+    np.testing.assert_array_equal(bx, bias_ih)
+    np.testing.assert_array_equal(bh, bias_hh)
+
+
+def test_unpack_gru_weights_returns_new_arrays():
+    arrays = [np.ones((6, 3)), np.ones((6, 2)), np.ones(6), np.ones(6)]
+    out = gru.unpack_gru_weights(*arrays)
+    for a in out:
+        a[...] = 7.0
+    for a in arrays:
+        np.testing.assert_array_equal(a, 1.0)
+    for a, b in zip(out[:2], arrays[:2], strict=True):
+        assert a.flags["C_CONTIGUOUS"] or a.flags["F_CONTIGUOUS"]
+        assert not np.shares_memory(a, b)
+
+
+@pytest.mark.parametrize(
+    "shapes,match",
+    [
+        ([(12, 3), (9, 3), (12,), (12,)], r"weight_ih has shape \(12, 3\), expected \(3H, D\)"),
+        ([(12, 3), (12, 4), (12,), (9,)], r"bias_hh has shape \(9,\), expected \(3H\) = \(12,\)"),
+        ([(12, 3), (12, 4), (4,), (12,)], r"bias_ih has shape \(4,\).*blocks r, z, n"),
+        ([(3, 12), (12, 4), (12,), (12,)], r"weight_ih has shape \(3, 12\)"),
+    ],
+)
+def test_unpack_gru_weights_names_a_wrong_shape(shapes, match):
+    with pytest.raises(ShapeError, match=f"unpack_gru_weights: {match}"):
+        gru.unpack_gru_weights(*(np.zeros(s) for s in shapes))
