@@ -331,14 +331,16 @@ def _bwrap_command(workdir: str, limits: Limits, as_root: bool) -> list[str]:
         p = os.path.join("/etc", name)
         if os.path.exists(p):
             cmd += ["--ro-bind", p, p]
+    cmd += ["--proc", "/proc", "--dev", "/dev"]
+    # the private /tmp comes before the Python binds: the environment may live under /tmp
+    # (a fresh clone in CI), and a later tmpfs would hide it
+    cmd += ["--perms", "1777", "--size", str(limits.tmpfs_bytes), "--tmpfs", "/tmp"]
     pythons = _python_paths()
     cmd += _mkdirs(pythons)
     for p in pythons:
         cmd += ["--ro-bind", p, p]
     for p in _hidden_packages(pythons):
         cmd += ["--perms", "0000", "--tmpfs", p]
-    cmd += ["--proc", "/proc", "--dev", "/dev"]
-    cmd += ["--perms", "1777", "--size", str(limits.tmpfs_bytes), "--tmpfs", "/tmp"]
     cmd += ["--ro-bind", workdir, "/worker", "--chdir", "/tmp"]
     return cmd
 
