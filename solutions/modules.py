@@ -30,6 +30,13 @@ unidirectional. All parameters start as U(-1/sqrt(H), 1/sqrt(H)), as in PyTorch.
 The docstrings write the equations in PyTorch's column-vector form (``W_{ii} x_t``); the numpy
 cells use row vectors, ``x Wx`` with ``Wx = weight_ih.T`` (see :mod:`solutions.convert`).
 
+:class:`LSTM` is the exception to the shared machinery below: it is one self-contained class
+(``__init__``, ``reset_parameters``, ``forward``, row-vector docstring), because notebook 03
+embeds it, without its decorator, as the solution of its ``nn.Module`` exercise. The class
+decorator ``_sequence_api`` adds what every other module here gets from its base class (argument
+checks, unbatched input, ``device``/``dtype``, ``gate_blocks``) without touching the arithmetic.
+:func:`init_forget_bias` is embedded the same way, without its argument-checking decorator.
+
 Speed. A sequence module computes the input half of every gate for all time steps in one matrix
 product before the loop, then does one fused (N, G*H) ``addmm`` per step. Splitting the projected
 input with ``unbind`` rather than indexing ``xw[t]`` matters: the backward of ``xw[t]`` writes a
@@ -42,6 +49,7 @@ two biases), :func:`from_builtin` and :func:`to_builtin` (convert to and from th
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -67,6 +75,80 @@ __all__ = [
     "init_forget_bias",
     "to_builtin",
 ]
+
+
+# --------------------------------------------------------------------------------------------
+# Argument checks shared by every module here (``cls`` is the class name for the messages).
+# --------------------------------------------------------------------------------------------
+
+
+def _check_sizes(cls: str, input_size, hidden_size) -> None:
+    for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{cls}: {name} must be a positive int, got {value!r}.")
+
+
+def _check_tensor(
+    cls: str, name: str, value, expected: tuple[int, ...], layout: str, dtype: torch.dtype
+) -> Tensor:
+    if not isinstance(value, Tensor):
+        raise TypeError(
+            f"{cls}: {name} is a {type(value).__name__}, expected a torch.Tensor of shape "
+            f"{layout}; convert it with torch.as_tensor({name})."
+        )
+    if value.dtype != dtype:
+        raise TypeError(
+            f"{cls}: {name} has dtype {value.dtype} but the parameters are {dtype}; "
+            f"convert one of them ({name}.to({dtype}) or module.to({value.dtype}))."
+        )
+    if tuple(value.shape) != expected:
+        raise ShapeError(
+            f"{cls}: {name} has shape {tuple(value.shape)}, expected {layout} = {expected}."
+        )
+    return value
+
+
+def _check_state_pair(cls, hx, shape, names, layout, dtype) -> tuple[Tensor, Tensor]:
+    """hx = (h, c) of the LSTM family: a tuple of two tensors of the given shape."""
+    if not isinstance(hx, tuple | list) or len(hx) != 2:
+        raise TypeError(
+            f"{cls}: hx must be a tuple ({names[0]}, {names[1]}) of two tensors of shape "
+            f"{layout} = {shape}, or None; got {type(hx).__name__}."
+        )
+    return tuple(
+        _check_tensor(cls, n, v, shape, layout, dtype) for n, v in zip(names, hx, strict=True)
+    )
+
+
+def _check_input(
+    cls: str, input, input_size: int, dtype: torch.dtype, layouts: dict[int, str]
+) -> Tensor:
+    """Check type, dtype, number of dimensions and the input size D (last dimension)."""
+    allowed = " or ".join(f"{nd}-d {layout}" for nd, layout in layouts.items())
+    if not isinstance(input, Tensor):
+        raise TypeError(
+            f"{cls}: input is a {type(input).__name__}, expected a torch.Tensor ({allowed})."
+        )
+    if input.dim() not in layouts:
+        raise ShapeError(
+            f"{cls}: input is {input.dim()}-d with shape {tuple(input.shape)}, expected {allowed}."
+        )
+    if input.shape[-1] != input_size:
+        raise ShapeError(
+            f"{cls}: input has shape {tuple(input.shape)}, expected "
+            f"{layouts[input.dim()]} with D = input_size = {input_size}."
+        )
+    if 0 in input.shape:
+        raise ShapeError(
+            f"{cls}: input has shape {tuple(input.shape)} with an empty dimension; "
+            "every size must be at least 1."
+        )
+    if input.dtype != dtype:
+        raise TypeError(
+            f"{cls}: input has dtype {input.dtype} but the parameters are {dtype}; "
+            f"convert one of them (input.to({dtype}) or module.to({input.dtype}))."
+        )
+    return input
 
 
 # --------------------------------------------------------------------------------------------
@@ -102,11 +184,7 @@ class _Recurrent(nn.Module):
         Separate from ``__init__`` so that a subclass whose layout depends on its arguments
         (``solutions.variants.VariantLSTM``) can set them up first.
         """
-        for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(
-                    f"{type(self).__name__}: {name} must be a positive int, got {value!r}."
-                )
+        _check_sizes(type(self).__name__, input_size, hidden_size)
         self.input_size = input_size
         self.hidden_size = hidden_size
         for name, shape in self._parameter_shapes().items():
@@ -150,75 +228,23 @@ class _Recurrent(nn.Module):
         """States carried between steps but not returned (the gate activations of an FGR LSTM)."""
         return ()
 
-    # -- argument checks ---------------------------------------------------------------------
+    # -- argument checks (the work is done by the module-level functions above) -------------
 
     def _dtype(self) -> torch.dtype:
         return self._p("weight_ih").dtype
 
-    def _check_tensor(self, name: str, value, expected: tuple[int, ...], layout: str) -> Tensor:
-        cls = type(self).__name__
-        if not isinstance(value, Tensor):
-            raise TypeError(
-                f"{cls}: {name} is a {type(value).__name__}, expected a torch.Tensor of shape "
-                f"{layout}; convert it with torch.as_tensor({name})."
-            )
-        if value.dtype != self._dtype():
-            raise TypeError(
-                f"{cls}: {name} has dtype {value.dtype} but the parameters are {self._dtype()}; "
-                f"convert one of them ({name}.to({self._dtype()}) or module.to({value.dtype}))."
-            )
-        if tuple(value.shape) != expected:
-            raise ShapeError(
-                f"{cls}: {name} has shape {tuple(value.shape)}, expected {layout} = {expected}."
-            )
-        return value
-
     def _check_input(self, input, layouts: dict[int, str]) -> Tensor:
-        """Check type, dtype, number of dimensions and the input size D (last dimension)."""
-        cls = type(self).__name__
-        allowed = " or ".join(f"{nd}-d {layout}" for nd, layout in layouts.items())
-        if not isinstance(input, Tensor):
-            raise TypeError(
-                f"{cls}: input is a {type(input).__name__}, expected a torch.Tensor ({allowed})."
-            )
-        if input.dim() not in layouts:
-            raise ShapeError(
-                f"{cls}: input is {input.dim()}-d with shape {tuple(input.shape)}, "
-                f"expected {allowed}."
-            )
-        if input.shape[-1] != self.input_size:
-            raise ShapeError(
-                f"{cls}: input has shape {tuple(input.shape)}, expected "
-                f"{layouts[input.dim()]} with D = input_size = {self.input_size}."
-            )
-        if 0 in input.shape:
-            raise ShapeError(
-                f"{cls}: input has shape {tuple(input.shape)} with an empty dimension; "
-                "every size must be at least 1."
-            )
-        if input.dtype != self._dtype():
-            raise TypeError(
-                f"{cls}: input has dtype {input.dtype} but the parameters are {self._dtype()}; "
-                f"convert one of them (input.to({self._dtype()}) or module.to({input.dtype}))."
-            )
-        return input
+        return _check_input(type(self).__name__, input, self.input_size, self._dtype(), layouts)
 
     def _initial_states(self, hx, shape: tuple[int, ...], names: tuple[str, str], layout: str):
         """hx (a tensor, or a tuple (h, c) for the LSTM family, or None) -> a tuple of states."""
-        cls = type(self).__name__
-        like = self._p("weight_ih")
         if hx is None:
+            like = self._p("weight_ih")
             return tuple(like.new_zeros(shape) for _ in range(self.n_states))
+        cls, dtype = type(self).__name__, self._dtype()
         if self.n_states == 1:
-            return (self._check_tensor(names[0], hx, shape, layout),)
-        if not isinstance(hx, tuple | list) or len(hx) != 2:
-            raise TypeError(
-                f"{cls}: hx must be a tuple ({names[0]}, {names[1]}) of two tensors of shape "
-                f"{layout} = {shape}, or None; got {type(hx).__name__}."
-            )
-        return tuple(
-            self._check_tensor(n, v, shape, layout) for n, v in zip(names, hx, strict=True)
-        )
+            return (_check_tensor(cls, names[0], hx, shape, layout, dtype),)
+        return _check_state_pair(cls, hx, shape, names, layout, dtype)
 
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}"
@@ -682,15 +708,152 @@ class LSTMCell(_LSTMStep, _CellBase):
     )
 
 
-class LSTM(_LSTMStep, _SequenceBase):
-    __doc__ = _doc(
-        _LSTM_DOC,
-        "LSTM",
-        "",
-        _attributes(r"W_ii|W_if|W_ig|W_io (blocks i, f, g, o)", 4, "_l0"),
-        _SEQ_HC_IO,
-        _SEQ_ARGS,
-    )
+def _sequence_api(cls):
+    """Class decorator: give a self-contained LSTM module the API of the other modules here.
+
+    The class it decorates (:class:`LSTM`) is also the solution of an exercise in notebook 03,
+    which embeds the class without its decorators (as it embeds the numpy cells without
+    ``check_shapes``). That class handles a batch of sequences, ``(T, N, D)`` or ``(N, T, D)``.
+    This wrapper adds, around it and without touching its arithmetic:
+
+    * argument checks with messages that name the argument and its expected shape (a
+      ``TypeError`` or a :class:`~solutions._checks.ShapeError`), as for every module here;
+    * one unbatched sequence ``(T, D)`` with states ``(1, H)``, as ``torch.nn.LSTM`` accepts;
+    * the keywords ``device`` and ``dtype`` of the constructor;
+    * ``gate_blocks`` (read by :func:`init_forget_bias` and :mod:`solutions.variants`) and
+      ``extra_repr``.
+    """
+    init, forward = cls.__init__, cls.forward
+    name = cls.__name__
+
+    @functools.wraps(init)
+    def __init__(self, input_size, hidden_size, batch_first=False, *, device=None, dtype=None):
+        _check_sizes(name, input_size, hidden_size)
+        init(self, input_size, hidden_size, bool(batch_first))
+        if device is not None or dtype is not None:
+            self.to(device=device, dtype=dtype)
+
+    @functools.wraps(forward)
+    def checked_forward(self, input, hx=None):
+        dtype = self.weight_ih_l0.dtype
+        seq = "(N, T, D)" if self.batch_first else "(T, N, D)"
+        x = _check_input(name, input, self.input_size, dtype, {3: seq, 2: "(T, D)"})
+        H = self.hidden_size
+        if x.dim() == 3:
+            N = x.shape[0] if self.batch_first else x.shape[1]
+            if hx is not None:
+                hx = _check_state_pair(name, hx, (1, N, H), ("h_0", "c_0"), "(1, N, H)", dtype)
+            return forward(self, x, hx)
+        # one unbatched sequence (T, D): run it as a batch of one and drop that dimension
+        if hx is not None:
+            hx = _check_state_pair(name, hx, (1, H), ("h_0", "c_0"), "(1, H)", dtype)
+            hx = tuple(s.unsqueeze(1) for s in hx)  # (1, 1, H)
+        batch_dim = 0 if self.batch_first else 1
+        output, (h_n, c_n) = forward(self, x.unsqueeze(batch_dim), hx)
+        return output.squeeze(batch_dim), (h_n.squeeze(1), c_n.squeeze(1))
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        return s + ", batch_first=True" if self.batch_first else s
+
+    cls.__init__, cls.forward, cls.extra_repr = __init__, checked_forward, extra_repr
+    cls.gate_blocks = ("i", "f", "g", "o")
+    return cls
+
+
+@_sequence_api  # argument checks and conveniences; the notebook embeds the class without it
+class LSTM(nn.Module):
+    r"""A single-layer LSTM written from scratch, a drop-in replacement for ``torch.nn.LSTM``.
+
+    It has ``torch.nn.LSTM``'s parameters, names, shapes and initialisation, so a state_dict
+    loads both ways between the two, and with the same weights it gives the same outputs and,
+    through autograd, the same gradients. It never calls PyTorch's recurrent layers.
+
+    One step, with row vectors as in the numpy cells (``*`` is the element-wise product):
+
+        a_t = x_t W_ih^T + h_{t-1} W_hh^T + b_ih + b_hh     (N, 4H), blocks i, f, g, o
+        i_t = sigmoid(a_t[:, 0H:1H])                         input gate
+        f_t = sigmoid(a_t[:, 1H:2H])                         forget gate
+        g_t = tanh(a_t[:, 2H:3H])                            candidate
+        o_t = sigmoid(a_t[:, 3H:4H])                         output gate
+        c_t = f_t * c_{t-1} + i_t * g_t                      cell state
+        h_t = o_t * tanh(c_t)                                hidden state
+
+    for t = 1..T, from h_0 and c_0 (zeros unless given). W_ih = ``weight_ih_l0`` is the
+    numpy cells' Wx transposed, W_hh = ``weight_hh_l0`` is Wh transposed, and the two biases
+    only ever appear as their sum b = b_ih + b_hh.
+
+    Args:
+        input_size: D, the number of input features.
+        hidden_size: H, the number of hidden units (and cell units).
+        batch_first: if True, input and output are (N, T, ·) instead of (T, N, ·). The states
+            are (1, N, H) either way. Default False, as in torch.nn.LSTM.
+
+    Parameters (all drawn from U(-1/sqrt(H), 1/sqrt(H)), as in torch.nn.LSTM):
+        weight_ih_l0: (4H, D), the input weights of the blocks i, f, g, o stacked by rows.
+        weight_hh_l0: (4H, H), the recurrent weights, same order.
+        bias_ih_l0: (4H,), bias_hh_l0: (4H,), the two biases, same order.
+
+    Inputs: input, hx
+        input: (T, N, D), or (N, T, D) with batch_first=True.
+        hx: a tuple (h_0, c_0) of two (1, N, H) tensors, or None for zeros. The leading 1 is
+            the layer dimension of torch.nn.LSTM (one layer here).
+
+    Outputs: output, (h_n, c_n)
+        output: (T, N, H), or (N, T, H) with batch_first=True: h_t for every t.
+        h_n, c_n: (1, N, H) each, the hidden and cell states after the last step.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, batch_first: bool = False) -> None:
+        """Store the sizes, create the four parameters and initialise them.
+
+        Call ``super().__init__()`` first. Wrap each tensor in ``nn.Parameter`` and assign it
+        to an attribute named as above, in the order weight_ih_l0, weight_hh_l0, bias_ih_l0,
+        bias_hh_l0 (the order of torch.nn.LSTM's state_dict); then call reset_parameters.
+        """
+        super().__init__()
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.batch_first = batch_first
+        G = 4 * hidden_size  # four gate blocks of H rows each
+        self.weight_ih_l0 = nn.Parameter(torch.empty(G, input_size))
+        self.weight_hh_l0 = nn.Parameter(torch.empty(G, hidden_size))
+        self.bias_ih_l0 = nn.Parameter(torch.empty(G))
+        self.bias_hh_l0 = nn.Parameter(torch.empty(G))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw every parameter from U(-1/sqrt(H), 1/sqrt(H)), in place (torch.nn.LSTM's rule)."""
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        with torch.no_grad():  # changing parameters in place is not part of any computation
+            for p in self.parameters():
+                p.uniform_(-bound, bound)
+
+    def forward(self, input: torch.Tensor, hx: tuple[torch.Tensor, torch.Tensor] | None = None):
+        """Run the LSTM over a batch of sequences; return (output, (h_n, c_n)).
+
+        Shapes as in the class docstring. Work time-major, x of shape (T, N, D), and transpose
+        at the start and the end when batch_first is set. Collect h_t in a list and stack it
+        once at the end: writing into a preallocated tensor would break autograd.
+        """
+        x = input.transpose(0, 1) if self.batch_first else input  # (T, N, D)
+        N, H = x.shape[1], self.hidden_size
+        if hx is None:
+            h, c = x.new_zeros(N, H), x.new_zeros(N, H)
+        else:
+            h, c = hx[0][0], hx[1][0]  # (N, H) each: drop the layer dimension
+        # The input part of every gate, for all T steps in one product, both biases added.
+        xw = x @ self.weight_ih_l0.T + (self.bias_ih_l0 + self.bias_hh_l0)  # (T, N, 4H)
+        w_hh = self.weight_hh_l0.T  # (H, 4H)
+        outputs = []
+        for xw_t in xw.unbind(0):  # (N, 4H) per step
+            a = torch.addmm(xw_t, h, w_hh)  # xw_t + h @ w_hh, (N, 4H)
+            i, f, g, o = a.chunk(4, dim=1)  # (N, H) each, PyTorch's block order
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)  # (N, H)
+            h = torch.sigmoid(o) * torch.tanh(c)  # (N, H)
+            outputs.append(h)
+        output = torch.stack(outputs, dim=1 if self.batch_first else 0)  # (N, T, H) or (T, N, H)
+        return output, (h.unsqueeze(0), c.unsqueeze(0))  # states (1, N, H)
 
 
 class PeepholeLSTMCell(_PeepholeStep, _CellBase):
@@ -759,54 +922,65 @@ def _gate_blocks(module: nn.Module) -> tuple[str, ...]:
     return tuple(blocks)
 
 
-def init_forget_bias(module: nn.Module, value: float = 1.0) -> nn.Module:
-    """Set the forget-gate bias of an LSTM-family module to ``value``, in place.
+def _requires_forget_gate(fn):
+    """Decorator of :func:`init_forget_bias`: reject a module without a forget gate or biases.
 
-    The cell uses the sum ``bias_ih + bias_hh`` (pitfall 4), so ``value`` goes into the forget
-    block of ``bias_ih`` and the forget block of ``bias_hh`` is set to zero: the effective bias
-    is then exactly ``value``. The other blocks are left as they are. A module with a single
-    bias (``solutions.variants.VariantLSTM``'s ``bias_l0``) gets ``value`` in its forget block.
-    Every layer and direction of a built-in ``nn.LSTM`` is set.
+    Notebook 03 embeds ``init_forget_bias`` without it (its exercise is the function itself);
+    here a GRU, an RNN, a module that is not recurrent or an LSTM built with ``bias=False``
+    gets a clear error instead of a silently wrong change.
+    """
 
-    Works on ``nn.LSTM``, ``nn.LSTMCell`` and on :class:`LSTM`, :class:`PeepholeLSTM`,
-    :class:`CIFG` (where the forget block is the first of f, g, o), their Cell versions and
-    ``VariantLSTM`` with a forget gate.
+    @functools.wraps(fn)
+    def checked(lstm: nn.Module, value: float = 1.0) -> nn.Module:
+        blocks = _gate_blocks(lstm)
+        name = type(lstm).__name__
+        if "f" not in blocks:
+            raise ValueError(
+                f"init_forget_bias: {name} has no forget gate (its gate blocks are "
+                f"{', '.join(blocks)}); expected an LSTM-family module."
+            )
+        if not any(n.startswith("bias") for n, _ in lstm.named_parameters()):
+            raise ValueError(f"init_forget_bias: {name} has no bias; create it with bias=True.")
+        return fn(lstm, value)
+
+    return checked
+
+
+@_requires_forget_gate  # argument checks; notebook 03 embeds the function without them
+def init_forget_bias(lstm: nn.Module, value: float = 1.0) -> nn.Module:
+    """Set the forget-gate bias of an LSTM to ``value``, in place, and return the module.
+
+    The forget gate sees the sum bias_ih + bias_hh of its block (rows H..2H-1 of each bias,
+    PyTorch's order being i, f, g, o). So ``value`` goes into the forget block of bias_ih and
+    the forget block of bias_hh is set to zero; the gate's bias is then exactly ``value``.
+    Putting ``value`` into both would give 2 * value (pitfall 4). Every other entry is kept.
+
+    Works on torch.nn.LSTM (every layer and direction: bias_ih_l0, bias_ih_l1, ...),
+    torch.nn.LSTMCell (bias_ih, bias_hh) and the from-scratch LSTM, which use the same names.
 
     Args:
-        module: the module to change.
+        lstm: the module to change.
         value: the forget bias. Default 1.0 (Gers et al. 2000; Jozefowicz et al. 2015).
 
     Returns:
-        The same module, for chaining.
+        The same module, for chaining: ``lstm = init_forget_bias(torch.nn.LSTM(2, 8))``.
     """
-    blocks = _gate_blocks(module)
-    name = type(module).__name__
-    if "f" not in blocks:
-        raise ValueError(
-            f"init_forget_bias: {name} has no forget gate (its gate blocks are "
-            f"{', '.join(blocks)}); expected an LSTM-family module."
-        )
-    H = module.hidden_size
-    k = blocks.index("f")
-    forget = slice(k * H, (k + 1) * H)
-    params = dict(module.named_parameters())
-    pairs = [(n, "bias_hh" + n[len("bias_ih") :]) for n in params if n.startswith("bias_ih")]
-    singles = [
-        n for n in params if n.startswith("bias") and not n.startswith(("bias_ih", "bias_hh"))
-    ]
-    if not pairs and not singles:
-        raise ValueError(f"init_forget_bias: {name} has no bias; create it with bias=True.")
-    with torch.no_grad():
-        for ih, hh in pairs:
-            params[ih][forget] = value
-            params[hh][forget] = 0.0
-        for n in singles:
-            params[n][forget] = value
-    return module
+    H = lstm.hidden_size
+    # torch.nn.LSTM, LSTMCell and the from-scratch LSTM stack i, f, g, o. Other modules of the
+    # course name their order in gate_blocks (a CIFG has only f, g, o; notebook 05).
+    k = getattr(lstm, "gate_blocks", "ifgo").index("f")  # position of the forget block
+    forget = slice(k * H, (k + 1) * H)  # its rows in every bias
+    with torch.no_grad():  # a change of parameters, not part of any computation to differentiate
+        for name, p in lstm.named_parameters():
+            if name.startswith("bias_hh"):
+                p[forget] = 0.0
+            elif name.startswith("bias"):  # bias_ih..., or the one bias of a VariantLSTM
+                p[forget] = value
+    return lstm
 
 
 # (built-in class, class of this module) pairs; the sequence ones carry batch_first.
-_TWINS: tuple[tuple[type[nn.Module], type[_Recurrent]], ...] = (
+_TWINS: tuple[tuple[type[nn.Module], type[nn.Module]], ...] = (
     (nn.RNN, RNN),
     (nn.GRU, GRU),
     (nn.LSTM, LSTM),
@@ -815,13 +989,15 @@ _TWINS: tuple[tuple[type[nn.Module], type[_Recurrent]], ...] = (
     (nn.LSTMCell, LSTMCell),
 )
 
+_SEQUENCE_TWINS = (nn.RNN, nn.GRU, nn.LSTM)  # these take batch_first
+
 
 def _factory(module: nn.Module) -> dict:
     p = next(module.parameters())
     return {"device": p.device, "dtype": p.dtype}
 
 
-def from_builtin(builtin: nn.Module) -> _Recurrent:
+def from_builtin(builtin: nn.Module) -> nn.Module:
     """A module of this file with the same weights as a built-in one (copied, not shared).
 
     ``nn.RNN`` -> :class:`RNN`, ``nn.GRU`` -> :class:`GRU`, ``nn.LSTM`` -> :class:`LSTM`, and the
@@ -851,7 +1027,7 @@ def from_builtin(builtin: nn.Module) -> _Recurrent:
     if problems:
         raise ValueError(f"from_builtin: cannot convert this {name}: " + "; ".join(problems) + ".")
     kwargs = _factory(builtin)
-    if issubclass(ours, _SequenceBase):
+    if twin in _SEQUENCE_TWINS:
         kwargs["batch_first"] = builtin.batch_first
     module = ours(builtin.input_size, builtin.hidden_size, **kwargs)
     module.load_state_dict(builtin.state_dict())
@@ -875,7 +1051,7 @@ def to_builtin(module: nn.Module) -> nn.Module:
             "CIFG compute something torch.nn does not."
         )
     kwargs = _factory(module)
-    if issubclass(ours, _SequenceBase):
+    if twin in _SEQUENCE_TWINS:
         kwargs["batch_first"] = module.batch_first
     builtin = twin(module.input_size, module.hidden_size, **kwargs)
     builtin.load_state_dict(module.state_dict())

@@ -629,3 +629,35 @@ def test_shape_error_is_a_value_error_and_sizes_are_checked():
         M.LSTM(3, 0)
     with pytest.raises(ValueError, match="input_size must be a positive int, got 2.5"):
         M.GRUCell(2.5, 3)
+
+
+# --- the self-contained LSTM that notebook 03 embeds -------------------------------------------
+
+
+def test_lstm_keywords_repr_and_gate_blocks():
+    """The decorator gives LSTM the API of the other modules: device/dtype, repr, gate_blocks."""
+    lstm = M.LSTM(2, 3, batch_first=True, dtype=torch.float32)
+    assert all(p.dtype == torch.float32 for p in lstm.parameters())
+    assert repr(lstm) == "LSTM(2, 3, batch_first=True)"
+    assert repr(M.LSTM(2, 3)) == "LSTM(2, 3)"
+    assert M.LSTM.gate_blocks == ("i", "f", "g", "o")
+
+
+def test_lstm_unbatched_input_ignores_batch_first_like_torch():
+    """One sequence (T, D) with states (1, H) is never batch-first, as in torch.nn.LSTM."""
+    torch.manual_seed(5)
+    ours, builtin = _twin_pair(M.LSTM, nn.LSTM, 3, 4, "builtin->ours", batch_first=True)
+    x, h0, c0 = torch.randn(6, 3), torch.randn(1, 4), torch.randn(1, 4)
+    for a, b in zip(_leaves(ours(x, (h0, c0))), _leaves(builtin(x, (h0, c0))), strict=True):
+        assert a.shape == b.shape
+        torch.testing.assert_close(a, b, rtol=0, atol=ATOL)
+
+
+def test_lstm_arithmetic_is_the_undecorated_class():
+    """The decorator adds checks around the notebook's forward; it does not compute anything."""
+    torch.manual_seed(6)
+    lstm = M.LSTM(3, 2)
+    x = torch.randn(4, 2, 3)
+    inner = M.LSTM.forward.__wrapped__(lstm, x)  # the forward notebook 03 embeds
+    for a, b in zip(_leaves(inner), _leaves(lstm(x)), strict=True):
+        assert torch.equal(a, b)

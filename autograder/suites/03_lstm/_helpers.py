@@ -1,0 +1,191 @@
+"""What the hidden suites of 03_lstm share: the generic helpers of 01_rnn and the LSTM's mistakes.
+
+The generic part (calling student code safely, unpacking, comparing with a named typical mistake)
+is that of ``autograder/suites/01_rnn/_helpers.py`` and is re-exported from there, so both
+notebooks report failures the same way. This file adds the LSTM's typical mistakes as numpy
+functions: each computes what a student who made one particular mistake would return, so that
+a suite can name the mistake when a student's answer equals it.
+
+The suites run in the grading process and call student code only with float64 arrays, numbers,
+lists and tuples of them (see autograder/hidden.py); a cache the student returns is handed back
+to the student's own functions untouched.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+import numpy as np
+
+_base = import_module("autograder.suites.01_rnn._helpers")
+ATOL, RTOL = _base.ATOL, _base.RTOL
+appended, call, case, copies = _base.appended, _base.call, _base.case, _base.copies
+diagnose, expect_match, expect_shape = _base.diagnose, _base.expect_match, _base.expect_shape
+expect_close, expect_rel_error = _base.expect_close, _base.expect_rel_error
+expect_gradient_check, expect_gradients = _base.expect_gradient_check, _base.expect_gradients
+expect_unchanged, inputs, is_close = _base.expect_unchanged, _base.inputs, _base.is_close
+unpack, upstream_note = _base.unpack, _base.upstream_note
+
+STEP_ARGS = ("x", "h_prev", "c_prev", "Wx", "Wh", "b")
+SEQ_ARGS = ("x", "h0", "c0", "Wx", "Wh", "b")
+
+
+def sig(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+# --------------------------------------------------------------------------------------------
+# forward mistakes
+# --------------------------------------------------------------------------------------------
+
+# mistake -> the hint that names it. The same mistakes are made in the numpy step, the sequence
+# and the nn.Module, so one table serves every forward suite.
+FORWARD_MISTAKES = {
+    "order ifog": (
+        "The blocks are read in the order i, f, o, g (CS231n's); here, as in PyTorch, the order is "
+        "i, f, g, o: a[:, 2H:3H] is the candidate g and a[:, 3H:4H] the output gate o."
+    ),
+    "order figo": (
+        "The input and forget blocks are swapped: in the order i, f, g, o the first H columns "
+        "(rows of PyTorch's weights) are the input gate and the next H the forget gate."
+    ),
+    "tanh on i": (
+        "tanh instead of sigmoid on the input gate i: the three gates i, f, o use the sigmoid "
+        "(values in (0, 1)); only the candidate g uses tanh."
+    ),
+    "tanh on f": (
+        "tanh instead of sigmoid on the forget gate f: the three gates i, f, o use the sigmoid "
+        "(values in (0, 1)); only the candidate g uses tanh."
+    ),
+    "tanh on o": (
+        "tanh instead of sigmoid on the output gate o: the three gates i, f, o use the sigmoid "
+        "(values in (0, 1)); only the candidate g uses tanh."
+    ),
+    "sigmoid on g": (
+        "sigmoid instead of tanh on the candidate g: the new content g = tanh(a[:, 2H:3H]) must "
+        "be able to be negative."
+    ),
+    "c from h": (
+        "The new cell state is computed from the previous hidden state instead of the previous "
+        "cell state: c = f * c_prev + i * g (the forget gate scales the old CELL state)."
+    ),
+    "o on c": (
+        "The output gate is applied to c instead of tanh(c): h = o * tanh(c), the cell state is "
+        "squashed before it is shown."
+    ),
+    "h from c_prev": "h uses the old cell state: h = o * tanh(c) with the NEW c of this step.",
+    "no forget": (
+        "The forget gate is missing: c = f * c_prev + i * g, not c_prev + i * g (that is the "
+        "1997 LSTM without forget gate)."
+    ),
+    "no bias": "The bias b is missing: add it to the pre-activation before cutting it into blocks.",
+}
+
+
+def step_forward(x, h_prev, c_prev, Wx, Wh, b, mistake=None):
+    """One LSTM step (row vectors, blocks i, f, g, o), or the same step with one mistake."""
+    H = h_prev.shape[1]
+    a = x @ Wx + h_prev @ Wh + (0.0 if mistake == "no bias" else b)
+    order = {"order ifog": "ifog", "order figo": "figo"}.get(mistake, "ifgo")
+    blocks = {name: a[:, k * H : (k + 1) * H] for k, name in enumerate(order)}
+    act = {n: (np.tanh if mistake == f"tanh on {n}" else sig)(blocks[n]) for n in "ifo"}
+    g = sig(blocks["g"]) if mistake == "sigmoid on g" else np.tanh(blocks["g"])
+    i, f, o = act["i"], act["f"], act["o"]
+    old = h_prev if mistake == "c from h" else c_prev
+    c = (old if mistake == "no forget" else f * old) + i * g
+    if mistake == "o on c":
+        h = o * c
+    elif mistake == "h from c_prev":
+        h = o * np.tanh(c_prev)
+    else:
+        h = o * np.tanh(c)
+    return h, c
+
+
+def sequence_forward(x, h0, c0, Wx, Wh, b, mistake=None):
+    """h, c (N, T, H) of an LSTM over a sequence, or with one step mistake or one of:
+
+    "no c carry" (every step starts from c0), "no h carry" (every step starts from h0).
+    """
+    h_t, c_t, hs, cs = h0, c0, [], []
+    step_mistake = mistake if mistake in FORWARD_MISTAKES else None
+    for t in range(x.shape[1]):
+        h_in = h0 if mistake == "no h carry" else h_t
+        c_in = c0 if mistake == "no c carry" else c_t
+        h_t, c_t = step_forward(x[:, t], h_in, c_in, Wx, Wh, b, step_mistake)
+        hs.append(h_t)
+        cs.append(c_t)
+    return np.stack(hs, axis=1), np.stack(cs, axis=1)
+
+
+def forward_candidates(args, which, sequence=False):
+    """[(hint, value)] for output ``which`` ("h" or "c") under every forward mistake."""
+    fn = sequence_forward if sequence else step_forward
+    k = 0 if which == "h" else 1
+    out = []
+    for mistake, hint in FORWARD_MISTAKES.items():
+        with np.errstate(all="ignore"):
+            out.append((hint, fn(*args, mistake=mistake)[k]))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# backward mistakes
+# --------------------------------------------------------------------------------------------
+
+BACKWARD_MISTAKES = {
+    "no h path": (
+        "The gradient reaching c through h is missing: dc_total = dc + dh * o * (1 - tanh(c)**2) "
+        "(c is used twice, directly and inside h = o * tanh(c)); di, df, dg and dc_prev all "
+        "start from dc_total."
+    ),
+    "tanh' of c": (
+        "The derivative of tanh(c) is written with c instead of tanh(c): it is 1 - tanh(c)**2, "
+        "not 1 - c**2."
+    ),
+    "sigmoid' as tanh'": (
+        "The derivative of a sigmoid gate s is s * (1 - s); 1 - s**2 is the derivative of tanh."
+    ),
+    "no f in dc_prev": "dc_prev = dc_total * f: the forget gate scales the gradient as well.",
+    "df with c": "df = dc_total * c_prev (the forget gate multiplied the OLD cell state).",
+    "da order ifog": (
+        "The blocks of da are concatenated in the order i, f, o, g; keep the forward pass's "
+        "order i, f, g, o."
+    ),
+    "dWh with h": "dWh = h_prev.T @ da: the product used the previous hidden state h_prev.",
+}
+
+
+def step_backward(dh, dc, x, h_prev, c_prev, Wx, Wh, b, mistake=None):
+    """The six gradients of one LSTM step, or the same with one backward mistake."""
+    H = h_prev.shape[1]
+    a = x @ Wx + h_prev @ Wh + b
+    i, f = sig(a[:, :H]), sig(a[:, H : 2 * H])
+    g, o = np.tanh(a[:, 2 * H : 3 * H]), sig(a[:, 3 * H :])
+    c = f * c_prev + i * g
+    tc = np.tanh(c)
+    h = o * tc
+    dtanh = 1 - c**2 if mistake == "tanh' of c" else 1 - tc**2
+    dct = dc if mistake == "no h path" else dc + dh * o * dtanh
+    do, di, dg = dh * tc, dct * g, dct * i
+    df = dct * (c if mistake == "df with c" else c_prev)
+    dc_prev = dct if mistake == "no f in dc_prev" else dct * f
+
+    def dsig(s):
+        return 1 - s**2 if mistake == "sigmoid' as tanh'" else s * (1 - s)
+
+    parts = {"i": di * dsig(i), "f": df * dsig(f), "g": dg * (1 - g**2), "o": do * dsig(o)}
+    order = "ifog" if mistake == "da order ifog" else "ifgo"
+    da = np.concatenate([parts[k] for k in order], axis=1)
+    dWh = (h if mistake == "dWh with h" else h_prev).T @ da
+    return da @ Wx.T, da @ Wh.T, dc_prev, x.T @ da, dWh, da.sum(axis=0)
+
+
+def step_backward_candidates(dh, dc, args):
+    """{gradient name: [(hint, value)]} for every backward mistake (d + argument name)."""
+    out: dict[str, list] = {"d" + n: [] for n in STEP_ARGS}
+    for mistake, hint in BACKWARD_MISTAKES.items():
+        grads = step_backward(dh, dc, *args, mistake=mistake)
+        for name, g in zip(STEP_ARGS, grads, strict=True):
+            out["d" + name].append((hint, g))
+    return out
