@@ -58,7 +58,14 @@ import pytest
 
 from autograder import sandbox
 from autograder.hidden import SUITES, Outcome, suite_path
-from autograder.sandbox import Limits, SandboxedWorker, WorkerDied, isolation_note
+from autograder.sandbox import (
+    Limits,
+    SandboxedWorker,
+    WarmWorker,
+    WorkerDied,
+    isolation_note,
+    warm_possible,
+)
 from autograder.worker import Worker, decode, encode
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -492,7 +499,10 @@ class RemoteStudent:
                 )
             self.starts += 1
             worker = self.factory()
-            worker.start()
+            try:
+                worker.start()
+            except (OSError, WorkerDied) as e:  # nothing of the student's has run yet
+                raise SandboxError(f"the sandboxed worker did not start ({e})") from None
             self.worker = worker
             try:  # a first request that runs no student code: the worker's baseline
                 worker.request({"op": "output"}, self.limits.setup_seconds)
@@ -1009,6 +1019,45 @@ def submission_key(raw: bytes, assignment: str, course: Path, problem: str | Non
     return h.hexdigest()
 
 
+def preload_modules(release: list[Cell]) -> tuple[str, ...]:
+    """The modules the read-only cells import (numpy, torch, matplotlib.pyplot...): what a
+    warm worker imports once instead of every submission's worker importing them anew."""
+    names = {"numpy"}
+    for c in release:
+        if c.kind != "given":
+            continue
+        try:
+            tree = ast.parse(c.source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module)
+    return tuple(sorted(n for n in names if n.split(".")[0] not in REFERENCE_PACKAGES))
+
+
+def worker_factory(limits: Limits, use_bwrap: bool | None, preload: tuple[str, ...]):
+    """Make workers: warm ones (forked from a zygote that has the libraries loaded) where
+    possible, otherwise cold ones (a new sandbox that imports everything itself). Both give the
+    same isolation; a zygote that cannot start is reported once and the cold path taken."""
+    warm = warm_possible(use_bwrap)
+
+    def make():
+        nonlocal warm
+        if warm:
+            try:
+                sandbox.zygote_for(preload)
+                return WarmWorker(preload, limits)
+            except (OSError, WorkerDied) as e:
+                warm = False
+                print(f"warm workers unavailable ({e}); using cold ones", file=sys.stderr)
+        return SandboxedWorker(limits, use_bwrap)
+
+    return make
+
+
 def grade_submission(
     assignment: str,
     student: str,
@@ -1052,7 +1101,8 @@ def grade_submission(
     tests = {c.grade_id.removeprefix("test_"): c for c in release if c.kind == "tests"}
     given = [(c.grade_id, c.source) for c in release if c.kind == "given"]
     selected = [ex for ex in exercises if not only or ex == only]
-    proxy = RemoteStudent(lambda: SandboxedWorker(limits, use_bwrap), plan.cells, limits)
+    factory = worker_factory(limits, use_bwrap, preload_modules(release))
+    proxy = RemoteStudent(factory, plan.cells, limits)
     try:
         try:
             proxy.start()

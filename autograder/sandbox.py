@@ -24,6 +24,7 @@ Python, otherwise as the current user, without network when the kernel allows), 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import functools
@@ -345,6 +346,22 @@ def _bwrap_command(workdir: str, limits: Limits, as_root: bool) -> list[str]:
     return cmd
 
 
+def _worker_env() -> dict[str, str]:
+    """The environment of every worker (and zygote)."""
+    return {
+        "PATH": "/usr/bin:/bin",
+        "HOME": "/tmp",
+        "TMPDIR": "/tmp",
+        "LANG": "C.UTF-8",
+        "NBGRADER_EXECUTION": "autograde",
+        "MPLBACKEND": "Agg",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
 class SandboxedWorker:
     """One worker process; ``request`` sends a message and waits (with a deadline) for the reply."""
 
@@ -368,18 +385,7 @@ class SandboxedWorker:
         target.write_text(Path(worker_module.__file__).read_text())
         target.chmod(0o644)
         as_root = os.getuid() == 0
-        env = {
-            "PATH": "/usr/bin:/bin",
-            "HOME": "/tmp",
-            "TMPDIR": "/tmp",
-            "LANG": "C.UTF-8",
-            "NBGRADER_EXECUTION": "autograde",
-            "MPLBACKEND": "Agg",
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            "OPENBLAS_NUM_THREADS": "1",
-            "PYTHONDONTWRITEBYTECODE": "1",
-        }
+        env = _worker_env()
         if self.use_bwrap:
             drop = SANDBOX_IDS if as_root else None  # the worker drops to nobody itself
             cmd = _bwrap_command(self.workdir, self.limits, as_root)
@@ -603,6 +609,257 @@ class SandboxedWorker:
         self.stop()
 
 
+# --------------------------------------------------------------------------- warm workers
+ZYGOTE_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_SYS_ADMIN")  # change user; namespaces, mounts
+
+
+def warm_possible(use_bwrap: bool | None = None) -> bool:
+    """Whether warm workers can be used here: bubblewrap, root, writable cgroups (the grading
+    process must be able to put each child into cgroups of its own and kill it through them),
+    and not switched off with ``GRADER_WARM=0``."""
+    if os.environ.get("GRADER_WARM", "1") == "0":
+        return False
+    if not _use_bwrap(use_bwrap) or os.getuid() != 0:
+        return False
+    return all(os.access(os.path.join(CGROUP_V1, c), os.W_OK) for c in ("pids", "memory", "cpu"))
+
+
+def _ns_pid(host_pid: int) -> int | None:
+    """The innermost PID of a process (its PID inside the sandbox), from /proc."""
+    try:
+        with open(f"/proc/{host_pid}/status") as f:
+            for line in f:
+                if line.startswith("NSpid:"):
+                    return int(line.split()[-1])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+class Zygote:
+    """A sandbox that has imported the heavy libraries once and forks a worker per submission.
+
+    It runs ``worker.py --zygote`` in bubblewrap like a cold worker, but as root inside with the
+    capabilities in ZYGOTE_CAPS, and never runs student code; every child it forks isolates
+    itself (new mount, PID, network and IPC namespaces, its own /tmp and /proc, rlimits) and
+    becomes nobody before it reads a request (see ``worker.zygote_main``). One zygote serves
+    one grading process, one submission at a time.
+    """
+
+    def __init__(self, preload: tuple[str, ...], limits: Limits | None = None):
+        self.preload = preload
+        self.limits = limits or Limits()
+        self.proc: subprocess.Popen | None = None
+        self.control = None
+        self.cgroup: str | None = None
+        self.workdir: str | None = None
+        self.exits: dict[int, int] = {}
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self, timeout: float = 120.0) -> None:
+        import socket
+
+        self.workdir = tempfile.mkdtemp(prefix="grader-zygote-")
+        os.chmod(self.workdir, 0o755)
+        target = Path(self.workdir) / "worker.py"
+        target.write_text(Path(worker_module.__file__).read_text())
+        target.chmod(0o644)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        cmd = _bwrap_command(self.workdir, self.limits, as_root=True)
+        for cap in ZYGOTE_CAPS[2:]:
+            cmd[cmd.index("--cap-drop") + 2 : cmd.index("--cap-drop") + 2] = ["--cap-add", cap]
+        cmd += [sys.executable, "-I", "/worker/worker.py", "--zygote"]
+        cmd += ["--uid", str(SANDBOX_IDS[0]), "--gid", str(SANDBOX_IDS[1])]
+        cmd += ["--preload", ",".join(self.preload)]
+        # a pids cgroup of its own, only to find the zygote's children by their host PIDs
+        name = f"{_CGROUP_PREFIX}{os.getpid()}-zygote-{time.monotonic_ns()}"
+        self.cgroup = os.path.join(CGROUP_V1, "pids", name)
+        os.mkdir(self.cgroup)
+        procs = os.path.join(self.cgroup, "cgroup.procs")
+
+        def before_exec():
+            os.setsid()
+            _set_parent_death_signal()
+            with open(procs, "w") as f:
+                f.write(str(os.getpid()))
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+        self.proc = subprocess.Popen(
+            cmd,
+            stdin=theirs.fileno(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=_worker_env(),
+            cwd="/",
+            preexec_fn=before_exec,
+        )
+        theirs.close()
+        self.control = ours
+        reply = self._receive(lambda m: "ready" in m, timeout)
+        if reply is None:
+            self.stop()
+            raise WorkerDied("the warm worker did not start")
+
+    def _receive(self, want, timeout: float) -> dict | None:
+        """Read control messages until one satisfies ``want`` (exit notes are recorded)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self.alive():
+                return None
+            ready, _, _ = select.select([self.control], [], [], min(left, 0.2))
+            if not ready:
+                continue
+            data = self.control.recv(1 << 16)
+            if not data:
+                return None
+            message = json.loads(data.decode())
+            if "exit" in message:
+                self.exits[int(message["exit"])] = int(message["code"])
+            if want(message):
+                return message
+
+    def poll_exit(self, ns_pid: int) -> int | None:
+        """The exit code of a child, if the zygote has announced it."""
+        if ns_pid not in self.exits and self.alive():
+            self._receive(lambda m: m.get("exit") == ns_pid, 0.01)
+        return self.exits.get(ns_pid)
+
+    def spawn(self, request_fd: int, reply_fd: int) -> tuple[int, int]:
+        """Fork a child that will read requests on ``request_fd`` and reply on ``reply_fd``;
+        return its (host PID, PID in the sandbox)."""
+        import socket
+
+        tag = secrets.randbits(62)
+        socket.send_fds(
+            self.control, [json.dumps({"op": "spawn", "id": tag}).encode()], [request_fd, reply_fd]
+        )
+        reply = self._receive(lambda m: m.get("id") == tag, 10.0)
+        if reply is None:
+            raise WorkerDied("the warm worker did not fork a child")
+        ns_pid = int(reply["spawned"])
+        with open(os.path.join(self.cgroup, "cgroup.procs")) as f:
+            pids = [int(x) for x in f.read().split()]
+        for host in pids:
+            if _ns_pid(host) == ns_pid:
+                return host, ns_pid
+        raise WorkerDied("the warm worker's child could not be found")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            if self.cgroup:
+                _kill_cgroup(self.cgroup)
+            self.proc.wait()
+            self.proc = None
+        if self.control is not None:
+            self.control.close()
+            self.control = None
+        if self.cgroup:
+            _remove_cgroup(self.cgroup)
+            self.cgroup = None
+        if self.workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
+
+
+_ZYGOTES: dict[tuple[str, ...], Zygote] = {}
+
+
+def zygote_for(preload: tuple[str, ...]) -> Zygote:
+    """This process's zygote for ``preload`` (started, or restarted if it died)."""
+    z = _ZYGOTES.get(preload)
+    if z is None or not z.alive():
+        if z is not None:
+            z.stop()
+        z = _ZYGOTES[preload] = Zygote(preload)
+        z.start()
+    return z
+
+
+def stop_zygotes() -> None:
+    for z in _ZYGOTES.values():
+        z.stop()
+    _ZYGOTES.clear()
+
+
+atexit.register(stop_zygotes)
+
+
+class _ChildProcess:
+    """What SandboxedWorker needs of a process, for a child of the zygote (not our child)."""
+
+    def __init__(self, zygote: Zygote, host_pid: int, ns_pid: int, stdin, stdout):
+        self.zygote, self.pid, self.ns_pid = zygote, host_pid, ns_pid
+        self.stdin, self.stdout = stdin, stdout
+
+    def poll(self) -> int | None:
+        return self.zygote.poll_exit(self.ns_pid)
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = time.monotonic() + (5.0 if timeout is None else timeout)
+        while time.monotonic() < deadline:
+            code = self.poll()
+            if code is not None:
+                return code
+            time.sleep(0.01)
+        raise subprocess.TimeoutExpired("zygote child", timeout)
+
+
+class WarmWorker(SandboxedWorker):
+    """A worker forked by the zygote: the same requests, limits and isolation as a cold one."""
+
+    def __init__(self, preload: tuple[str, ...], limits: Limits | None = None):
+        super().__init__(limits, use_bwrap=True)
+        self.preload = preload
+
+    def start(self) -> None:
+        zygote = zygote_for(self.preload)
+        request_r, request_w = os.pipe()
+        reply_r, reply_w = os.pipe()
+        try:
+            host_pid, ns_pid = zygote.spawn(request_r, reply_w)
+        finally:
+            os.close(request_r)
+            os.close(reply_w)
+        self.cgroups = _make_cgroups(self.limits)
+        for c in self.cgroups:  # before the child does anything: it waits for "go"
+            with open(os.path.join(c, "cgroup.procs"), "w") as f:
+                f.write(str(host_pid))
+        self.proc = _ChildProcess(
+            zygote, host_pid, ns_pid, os.fdopen(request_w, "wb"), os.fdopen(reply_r, "rb")
+        )
+        os.set_blocking(request_w, False)  # see _write_all
+        lim = self.limits
+        rlimits = [
+            ("RLIMIT_AS", lim.memory_bytes),
+            ("RLIMIT_CPU", lim.cpu_seconds),
+            ("RLIMIT_FSIZE", lim.file_bytes),
+            ("RLIMIT_NOFILE", lim.open_files),
+            ("RLIMIT_CORE", 0),
+        ]
+        go = {"op": "go", "rlimits": rlimits, "tmpfs": lim.tmpfs_bytes}
+        reply = self.request(go, timeout=30.0)
+        if not reply["ok"]:
+            self.stop()
+            raise WorkerDied(f"the warm worker could not isolate itself: {reply.get('error')}")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            for c in self.cgroups:
+                _kill_cgroup(c)
+            for stream in (self.proc.stdin, self.proc.stdout):
+                with contextlib.suppress(OSError):
+                    stream.close()
+            self.proc = None
+        for c in self.cgroups:
+            _remove_cgroup(c)
+        self.cgroups = []
+
+
 def _death_reason(code: int | None) -> str:
     if code is None:
         return "the worker stopped answering"
@@ -621,4 +878,12 @@ def _death_reason(code: int | None) -> str:
     return f"the worker exited with code {code} (sys.exit/os._exit or a crash in your code)"
 
 
-__all__ = ["Limits", "SandboxedWorker", "WorkerDied", "RemoteError", "isolation_note"]
+__all__ = [
+    "Limits",
+    "SandboxedWorker",
+    "WarmWorker",
+    "warm_possible",
+    "WorkerDied",
+    "RemoteError",
+    "isolation_note",
+]
