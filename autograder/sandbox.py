@@ -610,7 +610,8 @@ class SandboxedWorker:
 
 
 # --------------------------------------------------------------------------- warm workers
-ZYGOTE_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_SYS_ADMIN")  # change user; namespaces, mounts
+# change user; namespaces and mounts; bring up the loopback of each child's network namespace
+ZYGOTE_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_SYS_ADMIN", "CAP_NET_ADMIN")
 
 
 def warm_possible(use_bwrap: bool | None = None) -> bool:

@@ -462,6 +462,23 @@ def _mount(libc, source, target, fstype, flags, data=None) -> None:
     _check(libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)), f"mount {target}")
 
 
+def _loopback_up() -> None:
+    """Bring up ``lo`` in a new network namespace (as bubblewrap does): localhost works, and
+    reaches nothing but this worker."""
+    import fcntl
+    import socket
+
+    siocgifflags, siocsifflags, iff_up = 0x8913, 0x8914, 0x1
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        req = struct.pack("16sH", b"lo", 0)
+        flags = struct.unpack("16sH", fcntl.ioctl(s.fileno(), siocgifflags, req + b"\0" * 22)[:18])[
+            1
+        ]
+        fcntl.ioctl(
+            s.fileno(), siocsifflags, struct.pack("16sH", b"lo", flags | iff_up) + b"\0" * 22
+        )
+
+
 def _child_of_zygote(fds: list[int], ids: tuple[int, int]) -> None:
     """In the forked child (still privileged): wait for ``go``, isolate, drop, serve."""
     import resource
@@ -474,21 +491,38 @@ def _child_of_zygote(fds: list[int], ids: tuple[int, int]) -> None:
     if go is None or go.get("op") != "go":
         os._exit(72)
     libc = _libc()
-    _check(libc.unshare(_CLONE_NEWNS | _CLONE_NEWPID | _CLONE_NEWNET | _CLONE_NEWIPC), "unshare")
-    pid = os.fork()  # the first process of the new PID namespace
-    if pid:
-        channel_in.close()
-        channel_out.close()
+
+    def pass_on(pid: int) -> None:  # wait for ``pid`` and end the same way (128 + signal)
         _, status = os.waitpid(pid, 0)
         code = os.waitstatus_to_exitcode(status)
-        os._exit(code if code >= 0 else 128 - code)  # like a shell: 128 + signal
+        os._exit(code if code >= 0 else 128 - code)
+
     try:
+        _check(
+            libc.unshare(_CLONE_NEWNS | _CLONE_NEWPID | _CLONE_NEWNET | _CLONE_NEWIPC), "unshare"
+        )
+        pid = os.fork()  # the init of the new PID namespace, as bubblewrap has one
+        if pid:
+            channel_in.close()
+            channel_out.close()
+            pass_on(pid)
+        _loopback_up()
         _mount(libc, None, "/", None, _MS_REC | _MS_PRIVATE)
         tmp_flags = _MS_NOSUID | _MS_NODEV
         _mount(libc, "tmpfs", "/tmp", "tmpfs", tmp_flags, f"size={int(go['tmpfs'])},mode=1777")
         if os.path.isdir("/dev/shm"):
             _mount(libc, "tmpfs", "/dev/shm", "tmpfs", tmp_flags, "size=1m,mode=1777")
         _mount(libc, "proc", "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
+        pid = os.fork()  # the worker: PID 2, so that signals work on it as on any process
+        if pid:
+            channel_in.close()
+            channel_out.close()
+            while True:  # reap orphans (a student's daemons) until the worker ends
+                done, status = os.waitpid(-1, 0)
+                if done == pid:
+                    code = os.waitstatus_to_exitcode(status)
+                    os._exit(code if code >= 0 else 128 - code)
+        os.setsid()
         os.chdir("/tmp")
         for name, value in go["rlimits"]:
             resource.setrlimit(getattr(resource, name), (value, value))

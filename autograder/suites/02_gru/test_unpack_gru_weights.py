@@ -3,6 +3,9 @@
 PyTorch stacks the gate blocks r, z, n by rows: weight_ih (3H, D), weight_hh (3H, H). The
 course's row-vector cell wants Wx = weight_ih.T (D, 3H) and Wh = weight_hh.T (H, 3H), blocks
 r, z, n as columns in the same order, and the two biases apart: bx = bias_ih, bh = bias_hh.
+Only values are compared: copies and views (weight_ih.T) are both accepted, as the notebook
+says. (Under the course's grading command the returned arrays arrive through the worker's data
+channel, where sharing memory cannot be seen, and both grading paths must give the same score.)
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ OUT = ("Wx", "Wh", "bx", "bh")
 HINTS = {
     "Wx": "Wx = weight_ih.T: column block k of Wx is row block k of weight_ih, transposed.",
     "Wh": "Wh = weight_hh.T: column block k of Wh is row block k of weight_hh, transposed.",
-    "bx": "bx is bias_ih as it is (a copy), blocks r, z, n.",
-    "bh": "bh is bias_hh as it is (a copy), blocks r, z, n.",
+    "bx": "bx is bias_ih as it is, blocks r, z, n.",
+    "bh": "bh is bias_hh as it is, blocks r, z, n.",
 }
 SHAPE_HINTS = {
     "Wx": "Wx has shape (D, 3H): transpose weight_ih, which is (3H, D).",
