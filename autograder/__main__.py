@@ -24,6 +24,12 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--db", default=None, help="gradebook URL (default: the course's SQLite)")
     g.add_argument("--no-gradebook", action="store_true", help="do not write the gradebook")
     g.add_argument("--no-progress", action="store_true")
+    g.add_argument(
+        "--cold",
+        action="store_true",
+        help="start a new sandbox for every submission instead of forking a warm worker "
+        "(the same isolation, slower; for comparing or debugging)",
+    )
     args = parser.parse_args(argv)
 
     from autograder import sandbox
@@ -37,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     use_bwrap = sandbox._use_bwrap(None)
     print(sandbox.isolation_note(use_bwrap), flush=True)  # first, so nobody can miss it
+    warm = sandbox.warm_possible(use_bwrap) and not args.cold
+    if warm:
+        print("workers: warm (forked from a sandbox that has loaded the libraries; each in its own")
+        print("         namespaces, /tmp, cgroups and limits, as user nobody)", flush=True)
     t0 = time.perf_counter()
     try:
         results, problems = grade_batch(
@@ -49,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
             args.force,
             progress=not args.no_progress,
             use_bwrap=use_bwrap,
+            warm=warm,
         )
     except ValueError as e:
         print(e, file=sys.stderr)

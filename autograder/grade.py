@@ -1038,11 +1038,13 @@ def preload_modules(release: list[Cell]) -> tuple[str, ...]:
     return tuple(sorted(n for n in names if n.split(".")[0] not in REFERENCE_PACKAGES))
 
 
-def worker_factory(limits: Limits, use_bwrap: bool | None, preload: tuple[str, ...]):
+def worker_factory(
+    limits: Limits, use_bwrap: bool | None, preload: tuple[str, ...], warm: bool | None = None
+):
     """Make workers: warm ones (forked from a zygote that has the libraries loaded) where
     possible, otherwise cold ones (a new sandbox that imports everything itself). Both give the
     same isolation; a zygote that cannot start is reported once and the cold path taken."""
-    warm = warm_possible(use_bwrap)
+    warm = warm_possible(use_bwrap) and warm is not False
 
     def make():
         nonlocal warm
@@ -1067,8 +1069,10 @@ def grade_submission(
     only: str | None = None,
     use_bwrap: bool | None = None,
     gate_modes: dict[str, str] | None = None,
+    warm: bool | None = None,
 ) -> SubmissionResult:
-    """Grade one submission file (see the module docstring)."""
+    """Grade one submission file (see the module docstring). ``warm=False`` starts a cold
+    sandbox for the submission instead of forking a warm worker (same isolation, slower)."""
     t0 = time.perf_counter()
     release = release_cells(assignment, course)
     raw, problem = read_submission(path)
@@ -1101,7 +1105,7 @@ def grade_submission(
     tests = {c.grade_id.removeprefix("test_"): c for c in release if c.kind == "tests"}
     given = [(c.grade_id, c.source) for c in release if c.kind == "given"]
     selected = [ex for ex in exercises if not only or ex == only]
-    factory = worker_factory(limits, use_bwrap, preload_modules(release))
+    factory = worker_factory(limits, use_bwrap, preload_modules(release), warm)
     proxy = RemoteStudent(factory, plan.cells, limits)
     try:
         try:
@@ -1232,10 +1236,10 @@ def load_result(path: Path) -> SubmissionResult | None:
 
 def _grade_task(args) -> tuple[str, str]:
     """Grade one submission in a pool process; ("ok", result JSON) or ("error", why)."""
-    assignment, student, path, course, limits, only, out_path, use_bwrap, modes = args
+    assignment, student, path, course, limits, only, out_path, use_bwrap, modes, warm = args
     try:
         r = grade_submission(
-            assignment, student, path, Path(course), limits, only, use_bwrap, modes
+            assignment, student, path, Path(course), limits, only, use_bwrap, modes, warm
         )
         if only:  # regrading one exercise: keep the others
             old = load_result(Path(out_path))
@@ -1270,6 +1274,7 @@ def grade_batch(
     progress: bool = True,
     use_bwrap: bool | None = None,
     log=print,
+    warm: bool | None = None,
 ) -> tuple[list[SubmissionResult], list[str]]:
     """Grade many submissions in parallel; reuse results whose key is unchanged."""
     import multiprocessing
@@ -1277,6 +1282,7 @@ def grade_batch(
     from tqdm.auto import tqdm
 
     use_bwrap = sandbox._use_bwrap(use_bwrap)  # decided here, so every process agrees
+    warm = sandbox.warm_possible(use_bwrap) and warm is not False
     release = release_cells(assignment, course)
     names = [c.grade_id.removeprefix("test_") for c in release if c.kind == "tests"]
     if exercise and exercise not in names:
@@ -1297,7 +1303,8 @@ def grade_batch(
             done.append(old)
             continue
         only = exercise if (exercise and same) else None  # no valid result: grade it all
-        todo.append((assignment, name, p, str(course), limits, only, str(target), use_bwrap, modes))
+        task = (assignment, name, p, str(course), limits, only, str(target), use_bwrap, modes)
+        todo.append((*task, warm))
     jobs = max(1, jobs or os.cpu_count() or 1)
     # Pool processes fork from a server that has imported the grader, torch and pyplot once
     # (what the read-only cells import when the visible tests run here), instead of each

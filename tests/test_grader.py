@@ -174,6 +174,17 @@ def samples_graded(template, tmp_path_factory) -> Path:
     return course
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not sandbox.warm_possible(), reason="warm workers are not used here")
+def test_cold_workers_grade_as_warm_ones(template, samples_graded, tmp_path, capsys):
+    """The samples were graded with warm workers; a cold sandbox per submission (--cold) gives
+    the same result files, messages included."""
+    course = _with_samples(template, tmp_path / "cold")
+    assert cli(["grade", A, "--course", str(course), "--no-progress", "--cold"]) == 0
+    assert "workers: warm" not in capsys.readouterr().out
+    assert _results(course) == _results(samples_graded)
+
+
 # --------------------------------------------------------------------------- 1. honest scores
 @pytest.mark.slow
 def test_scores_equal_nbgrader_autograde(template, samples_graded, tmp_path):
