@@ -84,6 +84,8 @@ class StudentNamespace:
         code = getattr(fn, "__code__", None)
         names: set[str] = set()
         stack = [code] if code is not None else []
+        if isinstance(fn, type):  # a class: the code of every method it defines
+            stack = [v.__code__ for v in vars(fn).values() if hasattr(v, "__code__")]
         while stack:
             c = stack.pop()
             names.update(c.co_names)

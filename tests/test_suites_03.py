@@ -237,6 +237,49 @@ def test_module_that_calls_the_builtin_lstm_is_rejected():
         assert "built-in recurrent layers" in msg, msg
 
 
+def test_a_kernel_saved_before_the_check_is_still_rejected():
+    """A reference to torch's fused kernel taken at import time, under another name, escapes
+    the patched attributes; the torch-function mode still refuses it."""
+    kernel = getattr(torch, "_" + "VF").lstm  # saved before any check runs
+
+    class Sneaky(nn.LSTM):
+        def __init__(self, input_size, hidden_size, batch_first=False):
+            super().__init__(input_size, hidden_size, batch_first=batch_first)
+
+        def forward(self, x, hx=None):
+            n = x.shape[0] if self.batch_first else x.shape[1]
+            if hx is None:
+                z = x.new_zeros(1, n, self.hidden_size)
+                hx = (z, z)
+            out, h, c = kernel(
+                x, hx, self._flat_weights, True, 1, 0.0, False, False, self.batch_first
+            )
+            return out, (h, c)
+
+    outcome = _run("LSTM", {"LSTM": Sneaky})
+    assert outcome.total > 0 and not outcome.passed, outcome.passed
+    for msg in outcome.failed.values():
+        assert "built-in recurrent layers" in msg, msg
+
+
+def test_source_that_names_the_kernels_is_rejected():
+    """A class that works (the equations by hand) but whose code names torch._VF's kernels is
+    failed by the static check, with a message naming what it found."""
+    from solutions.modules import LSTM as Reference
+
+    class Mine(Reference):
+        def uses(self):
+            return torch._VF.lstm_cell
+
+    Mine.__module__ = "__main__"
+    outcome = _run("LSTM", {"LSTM": Mine})
+    failed = outcome.failed
+    assert list(failed) == ["test_writes_the_equations_instead_of_calling_torch"], failed
+    assert (
+        "LSTM uses _VF, lstm_cell" in failed["test_writes_the_equations_instead_of_calling_torch"]
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # each typical mistake, written here as a student would make it, is failed and named
 # --------------------------------------------------------------------------------------------

@@ -41,6 +41,21 @@ GRAD_HINT = (
 )
 
 
+# what reaches PyTorch's own recurrent layers (the worker also switches their kernels off at run
+# time; this catches the source that tries to get round that)
+BUILTIN_NAMES = {
+    "LSTMCell",
+    "lstm",
+    "lstm_cell",
+    "_VF",
+    "RNNBase",
+    "DisableTorchFunction",
+    "DisableTorchFunctionSubclass",
+    "_pop_mode",
+    "_disable_current_modes",
+}
+
+
 def _builtin(D, H, batch_first=False):
     return torch.nn.LSTM(D, H, batch_first=batch_first)
 
@@ -252,3 +267,14 @@ def test_D_much_larger_than_H(student):
 
 def test_long_sequence_batch_first_without_hx(student):
     _check(student, 108, N=2, T=20, D=2, H=3, batch_first=True, with_hx=False)
+
+
+def test_writes_the_equations_instead_of_calling_torch(student):
+    # the class has to work first; then its code must not name PyTorch's own LSTM kernels
+    test_matches_torch_time_major(student)
+    used = student.names_used("LSTM") & BUILTIN_NAMES
+    if used:
+        raise AssertionError(
+            f"LSTM uses {', '.join(sorted(used))}: write the gate equations yourself with torch "
+            "operations on the module's parameters, not PyTorch's built-in LSTM."
+        )
