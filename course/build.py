@@ -19,7 +19,14 @@ never reach a notebook:
 ``#| nbgrader: given``                   read-only cell students must not change
 ``#| solution: MODULE.FUNCTION``         insert that function from solutions/ (no decorators),
                                          with its body between ### BEGIN/END SOLUTION
-``#| inline: MODULE[.FUNCTION]``      insert code verbatim (helpers the notebook needs)
+``#| inline: MODULE[.NAME]``            insert code verbatim (helpers the notebook needs): a whole
+                                         module, or one top-level function, class or constant
+                                         (with the module-level imports it uses that the notebook
+                                         has not made yet)
+``#| collapse: source``                 show the cell with its code collapsed (JupyterLab)
+
+A directive's code goes where the directive line is, so a cell can open with a comment. Inlined
+code may not import the reference package or the autograder: the notebooks stand on their own.
 
 In markdown, ``attachment:NAME.png`` embeds assets/figures/NAME.png in the notebook.
 Built files are never edited by hand; `check` (run by the tests) rebuilds and compares.
@@ -70,6 +77,122 @@ def _find(tree, name, where):
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name:
             return node
     raise BuildError(f"{where}: no function or class {name}")
+
+
+def _assigned_names(node) -> list[str]:
+    """Names a top-level assignment binds (``X = ...``, ``X: int = ...``, ``X = Y = ...``)."""
+    if isinstance(node, ast.Assign):
+        return [t.id for t in node.targets if isinstance(t, ast.Name)]
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        return [node.target.id]
+    return []
+
+
+def _find_any(tree, name, where) -> tuple[ast.AST, int]:
+    """A top-level function, class or constant, and its last line (a constant's docstring, the
+    string literal right after it, is included)."""
+    body = tree.body
+    for k, node in enumerate(body):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name:
+            return node, node.end_lineno
+        if name in _assigned_names(node):
+            nxt = body[k + 1] if k + 1 < len(body) else None
+            is_doc = (
+                isinstance(nxt, ast.Expr)
+                and isinstance(nxt.value, ast.Constant)
+                and isinstance(nxt.value.value, str)
+            )
+            return node, nxt.end_lineno if is_doc else node.end_lineno
+    raise BuildError(f"{where}: no top-level function, class or constant {name}")
+
+
+REFERENCE_PACKAGES = ("solutions", "autograder")
+
+
+def _is_reference_import(node) -> bool:
+    if isinstance(node, ast.Import):
+        return any(a.name.split(".")[0] in REFERENCE_PACKAGES for a in node.names)
+    if isinstance(node, ast.ImportFrom):
+        return node.level > 0 or (node.module or "").split(".")[0] in REFERENCE_PACKAGES
+    return False
+
+
+def _bound_names(source: str) -> set[str]:
+    """Names that the top level of ``source`` binds unconditionally (imports, defs, assignments)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # IPython magics and the like: nothing is counted
+        return set()
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        else:
+            names.update(_assigned_names(node))
+    return names
+
+
+def _used_names(node) -> set[str]:
+    """Every name a definition reads, its decorators left out (the build drops them)."""
+    used: set[str] = set()
+    for field, value in ast.iter_fields(node):
+        if field == "decorator_list":
+            continue
+        for child in value if isinstance(value, list) else [value]:
+            if isinstance(child, ast.AST):
+                used.update(n.id for n in ast.walk(child) if isinstance(n, ast.Name))
+    return used
+
+
+def inline_definition(qualname: str, bound: set[str], where: str) -> tuple[str, str]:
+    """(imports, code) for ``#| inline: MODULE.NAME``.
+
+    ``code`` is the definition verbatim (decorators dropped). ``imports`` holds the module-level
+    imports of MODULE that the definition reads and that are not in ``bound`` (the names the
+    notebook has made so far). The definition may not read another top-level name of MODULE
+    unless it is bound already (inline that one first), nor anything imported from the reference
+    package or the autograder.
+    """
+    module_name, name = qualname.rsplit(".", 1)
+    path, text, tree = _module_and_tree(module_name)
+    node, last = _find_any(tree, name, f"{where}: {_rel(path)}")
+    first = node.lineno  # for a decorated def this is the `def` line: decorators stay out
+    code = "\n".join(text.splitlines()[first - 1 : last])
+    imports: dict[str, ast.AST] = {}  # bound name -> the import (one name) that binds it
+    defined: set[str] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                imports[(alias.asname or alias.name).split(".")[0]] = ast.Import(names=[alias])
+        elif isinstance(stmt, ast.ImportFrom) and stmt.module != "__future__":
+            for alias in stmt.names:
+                one = ast.ImportFrom(module=stmt.module, names=[alias], level=stmt.level)
+                imports[alias.asname or alias.name] = one
+        elif isinstance(stmt, (ast.FunctionDef, ast.ClassDef)):
+            defined.add(stmt.name)
+        else:
+            defined.update(_assigned_names(stmt))
+    used = _used_names(node) - bound - {name}
+    missing = sorted(used & defined - set(imports))
+    if missing:
+        raise BuildError(
+            f"{where}: {qualname} uses {missing[0]}; add `#| inline: {module_name}.{missing[0]}` "
+            "before it."
+        )
+    lines = []
+    for bound_name, stmt in imports.items():  # in the module's order
+        if bound_name not in used:
+            continue
+        if _is_reference_import(stmt):
+            raise BuildError(
+                f"{where}: {qualname} uses {bound_name}, which {_rel(path)} imports with "
+                f"`{ast.unparse(stmt)}`; a notebook may not import the reference package or the "
+                "autograder: inline that definition instead."
+            )
+        lines.append(ast.unparse(stmt))
+    return "\n".join(lines), code
 
 
 def definition_source(qualname: str, solution: bool) -> str:
@@ -127,7 +250,9 @@ def module_source(module_name: str) -> str:
 
 
 def _rel(path: Path) -> str:
-    return str(path.relative_to(ROOT))
+    """``path`` relative to the repository (as it is when it lies outside, e.g. in a test)."""
+    path = Path(path)
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 # --------------------------------------------------------------------------- cells
@@ -172,22 +297,75 @@ def _attachments(source: str, where: str) -> dict:
     return out
 
 
+def _segments(source: str) -> list[tuple[str, str]]:
+    """A cell's lines as ("directive", text after "#| ") and ("text", a run of other lines)."""
+    out: list[tuple[str, str]] = []
+    run: list[str] = []
+    for line in [*source.splitlines(), None]:
+        if line is None or line.startswith("#| "):
+            chunk = "\n".join(run).strip("\n")
+            if chunk:
+                out.append(("text", chunk))
+            run = []
+            if line is not None:
+                out.append(("directive", line[3:].strip()))
+        else:
+            run.append(line)
+    return out
+
+
+def _inline_module(value: str, where: str) -> str | None:
+    """The code of ``#| inline: value`` when ``value`` names a whole module (else None)."""
+    try:
+        module = importlib.import_module(value)
+    except ModuleNotFoundError:
+        return None
+    origin = _rel(Path(module.__file__))
+    code = module_source(value)
+    if any(_is_reference_import(n) for n in ast.walk(ast.parse(code))):
+        raise BuildError(
+            f"{where}: {origin} imports the reference package or the autograder; a notebook may "
+            "not."
+        )
+    return f"# From {origin}, inlined by course/build.py.\n\n{code}"
+
+
+def _import_block(lines: list[str]) -> str:
+    """Import lines in isort's order: the standard library, a blank line, the rest."""
+
+    def key(line: str):
+        module = line.split()[1].split(".")[0]
+        return (module not in sys.stdlib_module_names, line.startswith("from"), line.lower())
+
+    ordered = sorted(dict.fromkeys(lines), key=key)
+    groups = [[x for x in ordered if key(x)[0] == g] for g in (False, True)]
+    return "\n\n".join("\n".join(g) for g in groups if g)
+
+
 def build_notebook(src: Path) -> nbformat.NotebookNode:
     """Turn one jupytext source into the instructor notebook (no outputs)."""
     assignment = src.stem
     nb = jupytext.read(src)
     cells = []
     given = 0
+    bound: set[str] = set()  # names the code cells so far bind at their top level
     for i, cell in enumerate(nb.cells):
         where = f"{_rel(src)} cell {i}"
-        lines = cell.source.splitlines()
-        directives = [ln[3:].strip() for ln in lines if ln.startswith("#| ")]
-        body = "\n".join(ln for ln in lines if not ln.startswith("#| ")).strip("\n")
         meta: dict = {}
         parts: list[str] = []
         tests_for = None
-        for d in directives:
-            key, _, value = d.partition(":")
+        # Inlined definitions: one "# From MODULE" line per run from one module, and the imports
+        # they need gathered in one block before the first of them.
+        last_origin = None
+        import_slot, cell_imports = None, []
+        for kind_of_line, chunk in _segments(cell.source):
+            if kind_of_line == "text":
+                parts.append(chunk)
+                last_origin = None
+                if cell.cell_type == "code":
+                    bound.update(_bound_names(chunk))
+                continue
+            key, _, value = chunk.partition(":")
             value = value.strip()
             if key == "nbgrader":
                 kind, *kv = shlex.split(value)
@@ -200,18 +378,31 @@ def build_notebook(src: Path) -> nbformat.NotebookNode:
                     tests_for = (args["id"], float(args["points"]))
             elif key == "solution":
                 parts.append(definition_source(value, solution=True))
+                last_origin = None
+            elif key == "inline" and (code := _inline_module(value, where)) is not None:
+                parts.append(code)
+                bound.update(_bound_names(code))
+                last_origin = None
             elif key == "inline":
-                try:
-                    origin = _rel(Path(importlib.import_module(value).__file__))
-                except ModuleNotFoundError:
-                    parts.append(definition_source(value, solution=False))
+                imports, code = inline_definition(value, bound, where)
+                bound.update(_bound_names(imports) | _bound_names(code))
+                cell_imports += imports.splitlines()
+                if import_slot is None:
+                    import_slot = len(parts)
+                    parts.append("")
+                origin = _rel(Path(importlib.import_module(value.rsplit(".", 1)[0]).__file__))
+                if origin == last_origin:
+                    parts[-1] += "\n\n\n" + code
                 else:
-                    parts.append(f"# From {origin}, inlined by course/build.py.")
-                    parts.append(module_source(value))
+                    parts.append(f"# From {origin}, inlined by course/build.py.\n\n{code}")
+                last_origin = origin
+            elif key == "collapse" and value == "source":
+                meta["jupyter"] = {"source_hidden": True}
             else:
-                raise BuildError(f"{where}: unknown directive {d!r}")
-        if body:
-            parts.append(body)
+                raise BuildError(f"{where}: unknown directive {chunk!r}")
+        if import_slot is not None:
+            parts[import_slot] = _import_block(cell_imports)
+            parts = [x for x in parts if x]
         if tests_for is not None:
             parts.append(_hidden_region(assignment, *tests_for))
         source = "\n\n".join(parts)

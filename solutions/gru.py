@@ -141,7 +141,7 @@ def gru_paper_step_forward(x, h_prev, Wx, Wh, b):
 
     Returns:
         h: the new hidden state, (N, H).
-        cache: what gru_paper_step_backward needs (a dict).
+        cache: what your gru_paper_step_backward will need (here a dict; any object works).
     """
     H = h_prev.shape[1]
     ax = x @ Wx + b  # (N, 3H): input part of all three pre-activations
@@ -223,7 +223,8 @@ def gru_paper_forward(x, h0, Wx, Wh, b):
 
     Returns:
         h: hidden states h_1..h_T, (N, T, H).
-        cache: what gru_paper_backward needs (a dict with one step cache per time step).
+        cache: your choice, whatever your gru_paper_backward will need; the tests never look
+            inside it. (Here: a dict with the list of step caches and h.)
     """
     N, T, _ = x.shape
     h = np.empty((N, T, h0.shape[1]), dtype=np.result_type(x, h0, Wx, Wh, b))
@@ -289,7 +290,8 @@ def gru_pytorch_step_forward(x, h_prev, Wx, Wh, bx, bh):
 
     Returns:
         h: the new hidden state, (N, H).
-        cache: what gru_pytorch_step_backward needs (a dict).
+        cache: anything, None included: nothing in notebook 02 reads it, and the tests never
+            look inside it. (Here: the dict that gru_pytorch_step_backward would need.)
     """
     H = h_prev.shape[1]
     gx = x @ Wx + bx  # (N, 3H): input parts, blocks r, z, n
@@ -447,8 +449,10 @@ def unpack_gru_weights(weight_ih, weight_hh, bias_ih, bias_hh):
         bias_hh: (3H,), ``bias_hh`` (``bias_hh_l0``).
 
     Returns:
-        Wx (D, 3H), Wh (H, 3H), bx (3H,), bh (3H,): new arrays (not views of the inputs), gate
-        blocks r, z, n side by side.
+        Wx (D, 3H), Wh (H, 3H), bx (3H,), bh (3H,), gate blocks r, z, n side by side. Copies
+        here, so that writing into them can never change the module's weights; views such as
+        weight_ih.T compute the same and pass the tests too (nothing in the course writes into
+        these arrays).
     """
     Wx = weight_ih.T.copy()  # (D, 3H): row block k of weight_ih becomes column block k
     Wh = weight_hh.T.copy()  # (H, 3H)

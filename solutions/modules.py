@@ -953,7 +953,8 @@ def init_forget_bias(lstm: nn.Module, value: float = 1.0) -> nn.Module:
     The forget gate sees the sum bias_ih + bias_hh of its block (rows H..2H-1 of each bias,
     PyTorch's order being i, f, g, o). So ``value`` goes into the forget block of bias_ih and
     the forget block of bias_hh is set to zero; the gate's bias is then exactly ``value``.
-    Putting ``value`` into both would give 2 * value (pitfall 4). Every other entry is kept.
+    Putting ``value`` into both would give 2 * value, a common mistake. Every other entry is
+    kept.
 
     Works on torch.nn.LSTM (every layer and direction: bias_ih_l0, bias_ih_l1, ...),
     torch.nn.LSTMCell (bias_ih, bias_hh) and the from-scratch LSTM, which use the same names.

@@ -555,7 +555,7 @@ def random_search(
         seed: seeds the guesses (a torch.Generator of its own; the global RNG is not touched).
         scale: a in U(-a, a).
         target: if given, stop at the first score <= target.
-        progress: show a tqdm progress bar.
+        progress: show a tqdm progress bar, and print one summary line at the end.
 
     Returns:
         dict with ``best_score``, ``best_trial`` (0-based), ``scores`` (one per trial run),
@@ -582,6 +582,10 @@ def random_search(
         if target is not None and score <= target:
             break
     solved = None if target is None else best_score <= target
+    if progress:
+        print(
+            f"random search: {len(scores)} trials, best score {best_score:.4g} (trial {best_trial})"
+        )
     return {
         "best_score": best_score,
         "best_trial": best_trial,

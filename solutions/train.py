@@ -110,10 +110,10 @@ def train(
 
     At each step: ``inputs, *targets = batch_fn(rng)``; ``loss = loss_fn(model(inputs),
     *targets)``; backward; optional global-norm clipping; an optimiser step. ``rng`` is one
-    ``np.random.Generator`` made from ``seed``. A generator from ``solutions.tasks`` can take it
-    as its ``seed`` and draw new data each time. Numpy arrays from ``batch_fn`` become tensors
-    (floats in the model's dtype, ints as int64). A third element, such as a mask, goes to
-    ``loss_fn`` after the targets.
+    ``np.random.Generator`` made from ``seed``. A task generator of the course
+    (``adding_problem``, ``temporal_order``, ...) can take it as its ``seed`` and draw new data
+    each time. Numpy arrays from ``batch_fn`` become tensors (floats in the model's dtype, ints
+    as int64). A third element, such as a mask, goes to ``loss_fn`` after the targets.
 
     Reproducibility: ``seed`` seeds the batches and torch's global generator (dropout etc.).
     The initial weights come from the model. Call ``torch.manual_seed`` before building it.
@@ -127,7 +127,8 @@ def train(
         optimizer: "adam", "sgd" or "rmsprop", or a callable (parameters, lr) -> optimiser.
         clip_norm: if given, rescale the gradient so that its global L2 norm is at most this.
         seed: seed for the batches and for torch.
-        progress: show a tqdm progress bar with the recent mean loss.
+        progress: show a tqdm progress bar with the recent mean loss, and print one summary
+            line at the end (a saved notebook keeps it even where the bar does not render).
         log_every: update the bar's loss every this many steps (the mean over those steps).
         num_threads: torch's CPU threads while training, restored afterwards. The course's
             models are so small that one thread is fastest. Several threads that wait for each
@@ -191,4 +192,10 @@ def train(
         bar.close()
         torch.set_num_threads(threads_before)
     history["seconds"] = time.perf_counter() - start
+    if progress and history["loss"]:
+        recent = history["loss"][-log_every:]
+        print(
+            f"{desc}: {len(history['loss'])} steps in {history['seconds']:.1f} s, mean loss of "
+            f"the last {len(recent)} steps {np.mean(recent):.4g}"
+        )
     return history

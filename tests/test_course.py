@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import os
@@ -178,3 +179,160 @@ def test_nbgrader_autograde_scores_the_samples(tmp_path):
                 visible_failed = any(o.output_type == "error" for o in cell.outputs)
                 expected = 0.0 if visible_failed else direct
                 assert got[sample.stem][k] == pytest.approx(expected), (sample.stem, exercise)
+
+
+# --------------------------------------------------------------------------- self-contained
+def _code_cells(path: Path) -> list[tuple[str, str]]:
+    nb = nbformat.read(path, as_version=4)
+    return [(c.get("id", "?"), c.source) for c in nb.cells if c.cell_type == "code"]
+
+
+def _without_hidden_tests(source: str) -> str:
+    """The cell without its ### BEGIN/END HIDDEN TESTS region: there the instructor version calls
+    the hidden suites for `nbgrader autograde`; the release never contains it."""
+    return re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", "", source, flags=re.S)
+
+
+def _python_only(source: str) -> str:
+    """IPython magics and shell escapes (%, %%, !) blanked out, so that ast can parse the rest."""
+    lines = source.splitlines()
+    if lines and lines[0].lstrip().startswith("%%"):
+        return ""
+    return "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in lines)
+
+
+def _reference_imports(source: str) -> list[str]:
+    tree = ast.parse(_python_only(source))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.split(".")[0] in REFERENCE]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0 and (node.module or "").split(".")[0] in REFERENCE:
+                found.append(node.module)
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", "") == "__import__":
+            arg = node.args[0] if node.args else None
+            if isinstance(arg, ast.Constant) and str(arg.value).split(".")[0] in REFERENCE:
+                found.append(arg.value)
+    return found
+
+
+REFERENCE = ("solutions", "autograder")
+
+
+@pytest.mark.parametrize("folder", ["source", "release"])
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_no_cell_imports_the_reference_package_or_the_autograder(name, folder):
+    """A student has only the notebook: what it needs is inlined by the build, never imported
+    from solutions/ (the answers) or autograder/. Only the hidden-test regions of the instructor
+    version call the suites (nbgrader autograde needs them; the release drops them)."""
+    path = COURSE / folder / name / f"{name}.ipynb"
+    for cell_id, source in _code_cells(path):
+        found = _reference_imports(_without_hidden_tests(source))
+        assert not found, f"{path.relative_to(ROOT)}, cell {cell_id}: imports {found}"
+
+
+def test_the_import_check_sees_imports():
+    src = "x = 1\n%matplotlib inline\nif True:\n    from solutions.tasks import adding_problem\n"
+    assert _reference_imports(src) == ["solutions.tasks"]
+    assert _reference_imports("import autograder.hidden as h") == ["autograder.hidden"]
+    assert _reference_imports("import numpy as np\n!ls") == []
+    hidden = (
+        "a = 1\n### BEGIN HIDDEN TESTS\nfrom autograder.hidden import run\n### END HIDDEN TESTS"
+    )
+    assert _reference_imports(_without_hidden_tests(hidden)) == []
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_course_helpers_run_without_the_reference_package(name, tmp_path):
+    """The given cells of the release (setup, test helpers, course helpers) run in a process where
+    `solutions` and `autograder` cannot be imported, and the helpers train a tiny model."""
+    nb = nbformat.read(COURSE / "release" / name / f"{name}.ipynb", as_version=4)
+    given = [
+        c.source
+        for c in nb.cells
+        if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("locked")
+        and not c.metadata["nbgrader"].get("grade")
+    ]  # fmt: skip
+    helpers = [
+        c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "course_helpers"
+    ]
+    assert len(helpers) == 1, "one course_helpers cell expected"
+    assert helpers[0].metadata.get("jupyter", {}).get("source_hidden") is True
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import sys\n"
+        "sys.modules['solutions'] = None  # any import of them now fails\n"
+        "sys.modules['autograder'] = None\n" + "\n\n".join(given) + "\n\ntorch.manual_seed(0)\n"
+        "model = SequenceModel(torch.nn.RNN(2, 4, batch_first=True), 4, 1).float()\n"
+        "hist = train(model, lambda r: adding_problem(8, 6, seed=r), "
+        "torch.nn.functional.mse_loss, 3, progress=False)\n"
+        "assert len(hist['loss']) == 3 and ADDING_BASELINE_MSE == 1 / 6\n"
+        "print('ok')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**env, "NBGRADER_EXECUTION": "autograde", "MPLBACKEND": "Agg"},
+        timeout=300,
+    )
+    assert proc.returncode == 0 and "ok" in proc.stdout, proc.stderr[-3000:]
+
+
+# --------------------------------------------------------------------------- build directives
+def test_inline_brings_constants_and_the_imports_a_definition_needs():
+    imports, code = build.inline_definition("solutions.tasks.ADDING_BASELINE_MSE", set(), "t")
+    assert code.startswith("ADDING_BASELINE_MSE = 1.0 / 6.0") and '"""MSE of always' in code
+    assert imports == ""
+    deps = {"np", "_int_at_least"}
+    imports, code = build.inline_definition("solutions.tasks.random_search", deps, "t")
+    assert code.startswith("def random_search(")
+    lines = imports.splitlines()
+    assert {"import copy", "import math", "import torch", "from tqdm.auto import tqdm"} <= set(
+        lines
+    )
+    assert "import numpy as np" not in lines  # already bound in the notebook
+
+
+def test_inline_refuses_missing_helpers_and_imports_from_the_reference_package():
+    with pytest.raises(build.BuildError, match=r"inline: solutions\.tasks\._int_at_least"):
+        build.inline_definition("solutions.tasks.adding_problem", {"np", "_rng"}, "t")
+    # gru.py imports sigmoid from solutions._common: inlining must not reproduce that import
+    with pytest.raises(build.BuildError, match="may not import the reference package"):
+        build.inline_definition("solutions.gru.gru_paper_step_forward", {"np"}, "t")
+
+
+def test_directives_go_where_they_stand_and_collapse_hides_the_source(tmp_path):
+    src = tmp_path / "99_demo.py"
+    src.write_text(
+        "# %%\n"
+        "import numpy as np\n"
+        "\n"
+        "# %%\n"
+        "#| nbgrader: given id=course_helpers\n"
+        "#| collapse: source\n"
+        "# Course helpers (given).\n"
+        "#| inline: solutions.tasks._rng\n"
+        "#| inline: solutions.tasks._int_at_least\n"
+        "#| inline: solutions.tasks._n_examples\n"
+        "#| inline: solutions.tasks.ADDING_BASELINE_MSE\n"
+        "#| inline: solutions.tasks.adding_problem\n"
+        "x, y = adding_problem(3, 4)\n"
+    )
+    nb = build.build_notebook(src)
+    cell = nb.cells[1]
+    assert cell.metadata["jupyter"] == {"source_hidden": True}
+    assert cell.metadata["nbgrader"]["grade_id"] == "course_helpers"
+    text = cell.source
+    assert text.startswith(
+        "# Course helpers (given).\n\nfrom typing import Any\n\n# From solutions/"
+    )
+    assert text.count("# From solutions/tasks.py") == 1
+    assert text.index("def _rng(") < text.index("def adding_problem(") < text.index("x, y =")
+    assert "import numpy" not in text  # the first cell imports it
+    ns: dict = {}
+    exec(nb.cells[0].source + "\n" + text, ns)
+    assert ns["x"].shape == (3, 4, 2) and ns["ADDING_BASELINE_MSE"] == 1 / 6

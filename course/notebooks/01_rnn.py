@@ -525,7 +525,33 @@ print("clip_by_global_norm passes the visible tests.")
 #
 # Everything below runs **your** functions from sections 2–7 (and PyTorch for the training
 # runs). The long parts sit inside `if FULL_RUN:` so that nbgrader skips them when it grades.
+
+# %% [markdown]
+# ### Course helpers (given, not an exercise)
 #
+# The experiments use a few tools that are not part of the lesson: `adding_problem` makes
+# batches of the adding problem of 8.4 (and `ADDING_BASELINE_MSE` is its constant-predictor
+# score), `SequenceModel` puts a linear readout on top of any recurrent module, and `train` runs
+# Adam with global-norm clipping and a progress bar. They contain no answer to an exercise: the
+# recurrent layers they train are PyTorch's `torch.nn.RNN` here. Run the cell below; its code is
+# folded away (click the bar to its left, or the three dots, to read it).
+
+# %%
+#| nbgrader: given id=course_helpers
+#| collapse: source
+# Course helpers (given, not an exercise): task generators and a training loop for the
+# experiments. Copied from the course's code when the notebook is built; no need to edit.
+#| inline: solutions.tasks._rng
+#| inline: solutions.tasks._int_at_least
+#| inline: solutions.tasks._n_examples
+#| inline: solutions.tasks.ADDING_BASELINE_MSE
+#| inline: solutions.tasks.adding_problem
+#| inline: solutions.train.OPTIMIZERS
+#| inline: solutions.train.SequenceModel
+#| inline: solutions.train._as_tensor
+#| inline: solutions.train.train
+
+# %% [markdown]
 # ### 8.1 Gradient norms over time
 #
 # We build one random $64\times 64$ matrix $M$ with entries drawn from $\mathcal{N}(0, 1/H)$ and
@@ -592,12 +618,17 @@ if FULL_RUN:
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
     for ax, kind in zip(axes, ("gaussian", "orthogonal")):
         curves = [
-            (f"ρ = {rho:g}  (σ_max = {results[kind, rho][0]:.2f})", *results[kind, rho])
+            (
+                rf"$\rho$ = {rho:g}  ($\sigma_{{\max}}$ = {results[kind, rho][0]:.2f})",
+                *results[kind, rho],
+            )
             for rho in RHOS
         ]
-        plot_gradient_norms(ax, curves, f"{kind} W_h, H = {H_EXP}; dashed: σ_max(W_h)^k")
+        plot_gradient_norms(
+            ax, curves, rf"{kind} $W_h$, H = {H_EXP}; dashed: $\sigma_{{\max}}(W_h)^k$"
+        )
         ax.legend(fontsize=8, loc="lower left")
-    axes[0].set_ylabel("‖∂h_T / ∂h_{T−k}‖₂")
+    axes[0].set_ylabel(r"$\|\partial h_T / \partial h_{T-k}\|_2$")
     fig.tight_layout()
     plt.show()
 
@@ -651,9 +682,10 @@ if FULL_RUN:
         fig, ax = plt.subplots(figsize=(7, 4))
         for r in RHOS:
             ax.semilogy(results[kind, r][1], color="0.85", lw=1)
-        label = f"ρ = {rho:.2f}, σ_max = {sigma:.2f}"
-        plot_gradient_norms(ax, [(label, sigma, norms)], f"{kind} W_h; dashed: σ_max(W_h)^k")
-        ax.set_ylabel("‖∂h_T / ∂h_{T−k}‖₂")
+        label = rf"$\rho$ = {rho:.2f}, $\sigma_{{\max}}$ = {sigma:.2f}"
+        title = rf"{kind} $W_h$; dashed: $\sigma_{{\max}}(W_h)^k$"
+        plot_gradient_norms(ax, [(label, sigma, norms)], title)
+        ax.set_ylabel(r"$\|\partial h_T / \partial h_{T-k}\|_2$")
         ax.legend(loc="lower left")
         ax.text(
             0.98,
@@ -679,33 +711,41 @@ else:
 # %% [markdown]
 # ### Written question 1
 #
-# In 8.1 the Gaussian matrix with $\rho = 0.9$ has $\sigma_{\max}(W_h) \approx 1.8$, yet its
-# gradient vanishes; and at $\rho = 1.5$ the gradient vanishes as well.
-# (a) State the condition on $W_h$ under which $\|\partial h_T/\partial h_{T-k}\|$ *must* vanish
-# as $k$ grows for a tanh RNN, and show in two or three lines why it is sufficient.
-# (b) Explain why $\rho(W_h) > 1$ (or even $\sigma_{\max}(W_h) > 1$) does not guarantee that the
-# gradient explodes.
+# (a) A tanh RNN with $H = 2$ has
+# $W_h = \begin{pmatrix} 0.5 & 1 \\ 0 & 0.5 \end{pmatrix}$, whose spectral radius is $0.5$ (it is
+# triangular). Does the argument of section 6 guarantee that
+# $\|\partial h_T/\partial h_{T-k}\|$ vanishes as $k$ grows, whatever the inputs? Show the
+# computation that decides it (you may use $\sigma_{\max}(W) = \sqrt{\lambda_{\max}(W^\top W)}$).
+# Would the answer change if the units used the logistic sigmoid, $h_t = \sigma(x_t W_x +
+# h_{t-1} W_h + b)$, instead of tanh? Say why.
+# (b) In 8.1 the Gaussian matrix with $\rho = 1.5$ has $\sigma_{\max}(W_h)$ well above 1 (see
+# the legend), yet its gradient vanishes. Which factor of $J_t$ is responsible, and what does
+# that tell you about the hidden states in that run? Why, then, does a large $W_h$ not
+# guarantee that the gradient explodes?
 
 # %% [markdown]
 # #| nbgrader: written id=q_vanishing points=2
 # ### BEGIN SOLUTION
-# **Model answer.** (a) If the largest singular value satisfies $\sigma_{\max}(W_h) < 1/\gamma$
-# with $\gamma = \max|\tanh'| = 1$, the gradient must vanish. Each factor is
-# $J_t = \operatorname{diag}(1-h_t^2)\,W_h^\top$, so
-# $\|J_t\|_2 \le \max_i |1-h_{t,i}^2|\cdot\sigma_{\max}(W_h) \le \sigma_{\max}(W_h)$, and the
-# norm of a product is at most the product of the norms:
-# $\|\partial h_T/\partial h_{T-k}\|_2 \le \sigma_{\max}(W_h)^k \to 0$ geometrically, for any
-# inputs. (b) Explosion needs the product to grow, but every factor also contains the tanh
-# derivatives $1 - h_t^2 \le 1$. When the inputs or a large $W_h$ drive units into saturation,
-# these derivatives are close to 0 and cancel the growth of $W_h$. So a large $W_h$ is necessary
-# for explosion, not sufficient. (The spectral radius is also only a lower bound on
-# $\sigma_{\max}$, so $\rho < 1$ alone does not give the guarantee of (a), as the Gaussian
-# $\rho = 0.9$ case shows.)
+# **Model answer.** (a) The argument needs $\gamma\,\sigma_{\max}(W_h) < 1$, because
+# $\|J_t\|_2 \le \max_i|\tanh'|\cdot\sigma_{\max}(W_h)$ and the norm of a product is at most
+# the product of the norms. Here $W_h^\top W_h = \begin{pmatrix} 0.25 & 0.5 \\ 0.5 & 1.25
+# \end{pmatrix}$ has eigenvalues $(1.5 \pm \sqrt 2)/2 \approx 1.457$ and $0.043$, so
+# $\sigma_{\max} \approx 1.21 > 1$: the bound $1.21^k$ grows and guarantees nothing, although
+# $\rho = 0.5$. (The spectral radius only bounds $\sigma_{\max}$ from below; this matrix is not
+# normal, and its square still has norm $1.06$.) With the logistic sigmoid the factors are
+# $\operatorname{diag}(\sigma'(a_t))\,W_h^\top$ with $\sigma' \le 1/4$, so $\gamma = 1/4$ and
+# $\gamma\,\sigma_{\max} \approx 0.30 < 1$: now the gradient must vanish, at least as fast as
+# $0.30^k$, for every input. (b) The factor $\operatorname{diag}(1 - h_t^2)$: the inputs and
+# the large $W_h$ drive many units into saturation, $|h_{t,i}|$ close to 1, so their
+# derivatives are close to 0 and cancel the growth of $W_h$. Explosion needs a large $W_h$
+# *and* units that stay in the linear range of tanh; a large $W_h$ alone is necessary, not
+# sufficient.
 #
-# **Rubric (2 points).** 1 point for (a): names the largest singular value (or spectral norm)
-# of $W_h$ below 1 and justifies it with the product bound and $|\tanh'| \le 1$; saying only
-# "spectral radius below 1" earns 0.5. 1 point for (b): points to saturation, i.e. the factors
-# $1 - h_t^2$ in the Jacobians, as what can keep the product small.
+# **Rubric (2 points).** 1 point for (a): computes (or bounds) $\sigma_{\max} > 1$ and concludes
+# that the section-6 argument does not apply although $\rho < 1$ (0.5); uses $\gamma = 1/4$ for
+# the sigmoid to conclude that vanishing is then guaranteed (0.5). Answering "yes, because
+# $\rho < 1$" earns 0. 1 point for (b): names the factors $1 - h_t^2$ (saturation) as what keeps
+# the product small, and concludes that a large $W_h$ is not sufficient for explosion.
 # ### END SOLUTION
 
 # %% [markdown]
@@ -784,8 +824,6 @@ def train_with_clipping(mode, steps=150, rho=3.0, T=20, lr=0.05, seed=0, progres
 
 if FULL_RUN:
     from tqdm.auto import tqdm
-
-    from solutions.tasks import ADDING_BASELINE_MSE, adding_problem
 
     # How big is the very first gradient? It grows with the spectral radius of W_h.
     for rho in (0.9, 3.0):
@@ -875,12 +913,8 @@ ADDING_LENGTHS = (10, 30, 100)
 ADDING_H, ADDING_STEPS, ADDING_BATCH = 16, 800, 64
 
 if FULL_RUN:
-    from solutions.tasks import ADDING_BASELINE_MSE, adding_problem
-    from solutions.train import SequenceModel, train
-
     adding = {}
     for T in ADDING_LENGTHS:
-        print(f"T = {T}:")
         torch.manual_seed(0)
         rnn = torch.nn.RNN(2, ADDING_H, batch_first=True, dtype=torch.float32)
         model = SequenceModel(rnn, ADDING_H, 1).float()
@@ -892,6 +926,7 @@ if FULL_RUN:
             lr=1e-2,
             clip_norm=1.0,
             seed=0,
+            desc=f"RNN, T = {T}",
         )
         x_test, y_test = adding_problem(2000, T, seed=12345)
         with torch.no_grad():

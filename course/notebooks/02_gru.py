@@ -285,7 +285,9 @@ print("gru_paper_step_forward passes the visible tests.")
 # `gru_paper_step_forward` in a loop.
 # * Inputs: `x` $(N, T, D)$ batch first, `h0` $(N, H)$, weights as before.
 # * Return a pair `(h, cache)` with `h` of shape $(N, T, H)$: `h[:, t]` is the state after
-#   reading `x[:, t]`, and $h_0$ is not included. The cache is yours to choose.
+#   reading `x[:, t]`, and $h_0$ is not included. The cache is yours to choose: whatever your
+#   `gru_paper_backward` (section 5) will need, for example the list of step caches. The tests
+#   never look inside it.
 #
 # The test checks three properties rather than your loop line by line: one step of the sequence
 # is one call of your step; stopping after two steps and starting again from the state reached
@@ -534,8 +536,10 @@ print("gru_paper_backward passes the visible tests.")
 #
 # **Your task.** Implement `unpack_gru_weights(weight_ih, weight_hh, bias_ih, bias_hh)`, which
 # takes PyTorch's four arrays (as numpy arrays) and returns `(Wx, Wh, bx, bh)` of shapes
-# $(D, 3H)$, $(H, 3H)$, $(3H,)$, $(3H,)$, ready for the cell below. Return new arrays (copies),
-# so that changing them later cannot change the module's weights, and keep the two biases apart.
+# $(D, 3H)$, $(H, 3H)$, $(3H,)$, $(3H,)$, ready for the cell below, and keep the two biases
+# apart. Copies and views (`weight_ih.T` is a view) both pass: the tests compare values, and
+# nothing in the course writes into these arrays. (If you ever do write into a view, you write
+# into the array it came from, a PyTorch module's weights included; copy first in that case.)
 
 # %%
 #| nbgrader: answer id=unpack_gru_weights
@@ -725,7 +729,35 @@ print(
 #
 # Everything below uses your functions (and PyTorch for the training runs); the long parts sit
 # inside `if FULL_RUN:` so that nbgrader skips them when it grades.
+
+# %% [markdown]
+# ### Course helpers (given, not an exercise)
 #
+# The training runs use a few tools that are not part of the lesson: `adding_problem` makes
+# batches of the adding problem (and `ADDING_BASELINE_MSE` is its constant-predictor score),
+# `random_search` is the weight-guessing baseline, `SequenceModel` puts a linear readout on top of
+# any recurrent module, and `train` runs Adam with global-norm clipping and a progress bar. They
+# contain no answer to an exercise: the recurrent layers they train here are PyTorch's
+# `torch.nn.RNN` and `torch.nn.GRU`, and the analysis in 7.3 runs your own functions. Run the cell
+# below; its code is folded away (click the bar to its left, or the three dots, to read it).
+
+# %%
+#| nbgrader: given id=course_helpers
+#| collapse: source
+# Course helpers (given, not an exercise): task generators, a random-search baseline and a
+# training loop for the experiments. Copied from the course's code when the notebook is built.
+#| inline: solutions.tasks._rng
+#| inline: solutions.tasks._int_at_least
+#| inline: solutions.tasks._n_examples
+#| inline: solutions.tasks.ADDING_BASELINE_MSE
+#| inline: solutions.tasks.adding_problem
+#| inline: solutions.tasks.random_search
+#| inline: solutions.train.OPTIMIZERS
+#| inline: solutions.train.SequenceModel
+#| inline: solutions.train._as_tensor
+#| inline: solutions.train.train
+
+# %% [markdown]
 # ### 7.1 How far back does the gradient of a GRU reach?
 #
 # We repeat the measurement of notebook 01, $\|\partial h_T/\partial h_{T-k}\|_2$ against $k$, for
@@ -737,8 +769,11 @@ print(
 # are 0 except the update gate's, $b^{u}$. So with the gate wide open the GRU would be the RNN;
 # any difference comes from the gate, not from a luckier initialisation. (Comparing cells with
 # different initialisations, say $\mathcal N(0, 0.01^2)$ for one and $U(\pm 1/\sqrt H)$ for the
-# other, mixes the two effects.) We try $b^{u} \in \{0, -2, -4\}$, which sets the update gate
-# to about $0.5$, $0.15$ and $0.03$.
+# other, mixes the two effects.) We try $b^{u} \in \{0, -2, -4\}$. On its own the bias would
+# set the update gate to $\sigma(b^{u}) = 0.5$, $0.12$ and $0.018$; with the random inputs and
+# states added to it, the gate averaged over units, steps and sequences comes out at about
+# $0.50$, $0.16$ and $0.03$ (the "mean u" of the legend): where $\sigma$ is convex, below 0,
+# the spread of the pre-activation raises the average.
 #
 # How the GRU's Jacobian products are obtained: your step backward maps a row vector $g$ (the
 # gradient reaching $h_t$) to $g\,J_t$. Fed the identity matrix as $H$ separate "examples", it
@@ -824,38 +859,41 @@ if FULL_RUN:
         for bu, color in zip(UPDATE_BIASES, blues):
             norms, u_mean = flow[rho, bu]
             ax.semilogy(
-                k, norms, color=color, lw=2, label=f"GRU, b_u = {bu:g} (mean u {u_mean:.2f})"
+                k, norms, color=color, lw=2, label=f"GRU, $b^u$ = {bu:g} (mean $u$ {u_mean:.2f})"
             )
         ax.axhline(1.0, color="0.6", lw=0.8, ls=":")
         ax.set_xlim(0, T_EXP)
         ax.set_ylim(1e-16, 1e8)
         ax.set_xlabel("k (steps back from T)")
-        ax.set_title(f"candidate / RNN matrix with spectral radius ρ = {rho:g}", fontsize=11)
+        ax.set_title(rf"candidate / RNN matrix with spectral radius $\rho$ = {rho:g}", fontsize=11)
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8, loc="lower left")
     axes[0].set_ylabel(r"$\|\partial h_T / \partial h_{T-k}\|_2$ (geometric mean)")
     fig.tight_layout()
     plt.show()
 
-    print(f"{'':30s}" + "".join(f"{'k = ' + str(kk):>12s}" for kk in K_REPORT))
+    print(f"{'':32s}" + "".join(f"{'k = ' + str(kk):>12s}" for kk in K_REPORT))
     for rho in RHOS:
         for key in ("RNN", *UPDATE_BIASES):
             norms, u_mean = flow[rho, key]
             label = "RNN" if key == "RNN" else f"GRU b_u = {key:g} (u ≈ {u_mean:.2f})"
-            print(f"ρ = {rho:g}  {label:22s}" + "".join(f"{norms[kk]:12.1e}" for kk in K_REPORT))
+            print(f"ρ = {rho:g}  {label:24s}" + "".join(f"{norms[kk]:12.1e}" for kk in K_REPORT))
 else:
     print("skipped under nbgrader")
 
 # %% [markdown]
 # **What to look for.**
 # * **The gate has to be nearly closed to help.** With $b^{u} = 0$ the update gate sits around
-#   $0.5$ and the GRU's gradient vanishes almost as fast as the RNN's: halving the direct path at
-#   every step is a geometric decay of its own. With $b^{u} = -2$ ($u \approx 0.15$) the
-#   gradient from 50 steps back is still around $10^{-2}$, and with $b^{u} = -4$
-#   ($u \approx 0.03$) it stays of order 1 over the whole sequence: the copy path at work.
-# * **No explosion.** At $\rho = 3$ the RNN's gradient grows to about $10^{6}$ at $k = 50$, while
-#   none of the GRUs built on the very same matrix goes much above 1. Each GRU step is an average
-#   of the old state and a bounded candidate, and the candidate's Jacobian enters multiplied by
+#   $0.5$, and in the left panel ($\rho = 1$, where the RNN's gradient vanishes) the GRU's
+#   gradient vanishes almost as fast as the RNN's ($5\cdot 10^{-9}$ against $2\cdot 10^{-10}$
+#   at $k = 50$): halving the direct path at every step is a geometric decay of its own. With
+#   $b^{u} = -2$ (mean $u \approx 0.16$) the gradient from 50 steps back is still around
+#   $10^{-2}$, and with $b^{u} = -4$ (mean $u \approx 0.03$) it stays of order 1 over the whole
+#   sequence: the copy path at work.
+# * **No explosion.** At $\rho = 3$ (right panel) the RNN's gradient grows to about $10^{6}$ at
+#   $k = 50$, while none of the GRUs built on the very same matrix goes above about 2; the one
+#   with $b^{u} = 0$ even decays, to about $10^{-2}$ at $k = 50$. Each GRU step is an average of
+#   the old state and a bounded candidate, and the candidate's Jacobian enters multiplied by
 #   $u_t$.
 # * These are untrained weights. Training moves $u$ where the task needs it, differently for each
 #   unit and each step, as the next two experiments show. The exact numbers change with the
@@ -884,9 +922,6 @@ ADDING_LENGTHS = (30, 100)
 ADDING_H, ADDING_STEPS, ADDING_BATCH = 16, 800, 64
 
 if FULL_RUN:
-    from solutions.tasks import ADDING_BASELINE_MSE, adding_problem, random_search
-    from solutions.train import SequenceModel, train
-
     adding, trained = {}, {}
     for T in ADDING_LENGTHS:
         x_test, y_test = (torch.from_numpy(a) for a in adding_problem(2000, T, seed=12345))
@@ -918,6 +953,7 @@ if FULL_RUN:
         lambda m: torch.nn.functional.mse_loss(m(x_test), y_test).item(),
         trials=200,
         seed=0,
+        progress=True,
     )
 
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11.5, 4))
@@ -1042,7 +1078,7 @@ if FULL_RUN:
     ax1.set_xlabel("time step t")
     ax1.set_ylabel("hidden unit (sorted)")
     ax1.set_yticks([])
-    fig.colorbar(image, ax=[ax0, ax1], label="1 − z_t  (share written)", fraction=0.03, pad=0.02)
+    fig.colorbar(image, ax=[ax0, ax1], label=r"$1 - z_t$  (share written)", fraction=0.03, pad=0.02)
     plt.show()
 
     unmarked = np.delete(writes[n], marks, axis=0)  # (T - 2, H)
@@ -1057,7 +1093,7 @@ else:
 # %% [markdown]
 # **What to look for.** The picture splits the units in two. About half of them (7 of 16 in our
 # run) are dark almost everywhere, with $1 - z_t$ around $0.03$ between the marks: they keep their
-# value. At the two marked steps these units light up, writing between a third and a half of the
+# value. At the two marked steps these units light up, writing roughly a third to a half of the
 # candidate on average, and close again at the next step: write, then hold. The other units stay
 # partly open all the time (about $0.35$): they follow the recent inputs and forget them within a
 # few steps, a short memory the task does not need. This is the update gate doing what section 1
@@ -1134,8 +1170,9 @@ else:
 # * The reset gate chooses which parts of the old state the candidate may read; it has no say in
 #   what is kept.
 # * Two conventions, both called "GRU": the paper form (CS224n, Ng, colah) resets $h_{t-1}$ before
-#   the matrix product and lets $u$ weigh the candidate; PyTorch (following cuDNN and Cho et al.)
-#   resets after the product, bias included, and lets $z$ weigh the old state. No weights make one
+#   the matrix product and lets $u$ weigh the candidate; PyTorch resets after the product, bias
+#   included (as cuDNN does, and as the first arXiv version of Cho et al. 2014 did; the published
+#   paper resets before), and lets $z$ weigh the old state (as Cho et al. do). No weights make one
 #   equal to the other. PyTorch's form is the faster one: one recurrent matrix product per step.
 # * PyTorch stores the gates by rows in the order $r, z, n$ with two biases; `Wx = weight_ih.T`
 #   keeps the order. A swapped block passes every shape check, so test on values.

@@ -203,7 +203,7 @@ assert isinstance(_out, tuple | list) and len(_out) == 3, (
 )
 _h, _c, _ = _out
 _i, _f, _g, _o = sigmoid(0.5), sigmoid(2.0), np.tanh(-1.0), sigmoid(1.5)
-_c_hand = _f * 0.8 + _i * _g  # = 0.8808 * 0.8 + 0.6225 * (-0.7616) = 0.2305
+_c_hand = _f * 0.8 + _i * _g  # = 0.8808 * 0.8 + 0.6225 * (-0.7616) = 0.2306
 # what three typical mistakes give here, and the hint for each
 _known = [
     (_i * _g, "c lacks f * c_prev: the forget gate scales the old CELL state c_prev (not h_prev)."),
@@ -220,7 +220,7 @@ expect_close(
     hint=(f"It looks as if {_named[0]} " if _named else "")
     + "Here every gate is its own bias through its nonlinearity: i = sigmoid(b[0]), "
     "f = sigmoid(b[1]), g = tanh(b[2]), o = sigmoid(b[3]) (blocks i, f, g, o), and "
-    "c = f * c_prev + i * g = 0.2305.",
+    "c = f * c_prev + i * g = 0.2306.",
 )
 expect_close(
     "h (by hand)",
@@ -232,7 +232,7 @@ expect_close(
         if type(_h) is np.ndarray and np.allclose(_h, _o * _c_hand, atol=1e-12)
         else ""
     )
-    + "h = o * tanh(c) = 0.8176 * tanh(0.2305) = 0.1851: the output gate scales tanh of the "
+    + "h = o * tanh(c) = 0.8176 * tanh(0.2306) = 0.1852: the output gate scales tanh of the "
     "NEW cell state.",
 )
 # Random: PyTorch's LSTMCell with our weights (it stores the transposes and two biases).
@@ -413,7 +413,19 @@ _hints = {
     "Wh": "dWh = h_prev.T @ da (the previous hidden state, not the new one). " + _da,
     "b": "db = da.sum(axis=0), shape (4H,). " + _da,
 }
-for _name, _arg, _g in zip(["x", "h_prev", "c_prev", "Wx", "Wh", "b"], _args, _grads):
+# dc_prev first: it shows the most common mistake, a dc_total without the path through h.
+_a = _args[0] @ _args[3] + _args[1] @ _args[4] + _args[5]  # (N, 4H), H = 4
+_f_gate = sigmoid(_a[:, 4:8])
+if type(_grads[2]) is np.ndarray and np.allclose(_grads[2], _dc * _f_gate, atol=1e-10):
+    raise AssertionError(
+        "dc_prev = dc * f: your dc_total is missing the path through h, the term "
+        "dh * o * (1 - tanh(c)**2). c also enters h = o * tanh(c), so "
+        "dc_total = dc + dh * o * (1 - tanh(c)**2), and di, df, dg and dc_prev all use dc_total "
+        "(the most common mistake in this exercise; see section 4)."
+    )
+_names = ["x", "h_prev", "c_prev", "Wx", "Wh", "b"]
+for _k in (2, 0, 1, 3, 4, 5):
+    _name, _arg, _g = _names[_k], _args[_k], _grads[_k]
     _num = numerical_gradient(lambda: lstm_step_forward(*_args)[:2], _arg, (_dh, _dc))
     _err = expect_rel_error("d" + _name, _g, _num, tol=1e-7, hint=_hints[_name])
     print(f"d{_name}: relative error {_err:.1e}")
@@ -683,15 +695,14 @@ print("LSTM passes the visible tests.")
 # %%
 #| nbgrader: tests id=init_forget_bias points=1
 """init_forget_bias on a two-layer torch.nn.LSTM and on a torch.nn.LSTMCell."""
-for _module, _value, _layers in [
-    (nn.LSTM(3, 4, num_layers=2), None, ("_l0", "_l1")),
-    (nn.LSTMCell(3, 4), -2.0, ("",)),
+for _kind, _module, _value, _layers in [
+    ("torch.nn.LSTM(3, 4, num_layers=2)", nn.LSTM(3, 4, num_layers=2), None, ("_l0", "_l1")),
+    ("torch.nn.LSTMCell(3, 4)", nn.LSTMCell(3, 4), -2.0, ("",)),
 ]:
     _before = {n: p.detach().clone() for n, p in _module.named_parameters()}
     _ret = init_forget_bias(_module) if _value is None else init_forget_bias(_module, _value)
     _value = 1.0 if _value is None else _value
     assert _ret is _module, "init_forget_bias must return the module it was given."
-    _kind = type(_module).__name__
     for _s in _layers:
         _ih, _hh = (_module.get_parameter(n + _s).detach().numpy() for n in ("bias_ih", "bias_hh"))
         _f = slice(4, 8)  # H = 4: the forget block is entries 4..7
@@ -735,7 +746,42 @@ print("init_forget_bias passes the visible tests.")
 # Everything below uses your functions from sections 2–8: the numpy cell for the conveyor and
 # the gate activations, your `LSTM` module and `init_forget_bias` for training. The long parts
 # sit inside `if FULL_RUN:`, so nbgrader skips them when it grades.
+
+# %% [markdown]
+# ### Course helpers (given, not an exercise)
 #
+# The training runs use a few tools that are not part of the lesson: `adding_problem` and
+# `temporal_order` make batches of the two tasks (with `ADDING_BASELINE_MSE`, the adding
+# problem's constant-predictor score, and `temporal_order_strings` to print examples),
+# `random_search` is the weight-guessing baseline, `SequenceModel` puts a linear readout on top of
+# any recurrent module, and `train` runs Adam with global-norm clipping and a progress bar. They
+# contain no answer to an exercise: the recurrent layers they train are your own `LSTM` (with
+# your `init_forget_bias`) and PyTorch's `torch.nn.RNN` and `torch.nn.LSTM`. Run the cell below;
+# its code is folded away (click the bar to its left, or the three dots, to read it).
+
+# %%
+#| nbgrader: given id=course_helpers
+#| collapse: source
+# Course helpers (given, not an exercise): task generators, a random-search baseline and a
+# training loop for the experiments. Copied from the course's code when the notebook is built.
+#| inline: solutions.tasks._rng
+#| inline: solutions.tasks._int_at_least
+#| inline: solutions.tasks._n_examples
+#| inline: solutions.tasks.ADDING_BASELINE_MSE
+#| inline: solutions.tasks.adding_problem
+#| inline: solutions.tasks.TEMPORAL_ORDER_SYMBOLS
+#| inline: solutions.tasks.TEMPORAL_ORDER_CLASSES
+#| inline: solutions.tasks._temporal_order_windows
+#| inline: solutions.tasks._temporal_order_symbols
+#| inline: solutions.tasks.temporal_order
+#| inline: solutions.tasks.temporal_order_strings
+#| inline: solutions.tasks.random_search
+#| inline: solutions.train.OPTIMIZERS
+#| inline: solutions.train.SequenceModel
+#| inline: solutions.train._as_tensor
+#| inline: solutions.train.train
+
+# %% [markdown]
 # ### 9.1 The conveyor
 #
 # We build a cell whose forget gate is a constant, $f = \sigma(b_f)$ (the forget block of $W_x$
@@ -773,18 +819,18 @@ if FULL_RUN:
     T_CONVEYOR = 1000
     fig, ax = plt.subplots(figsize=(7, 3.8))
     colors = plt.cm.viridis(np.linspace(0, 0.85, len(CONVEYOR_BIASES)))
+    t = np.arange(1, T_CONVEYOR + 1)
     for b_f, color in zip(CONVEYOR_BIASES, colors):
         c, _ = conveyor(b_f, T_CONVEYOR)
         ax.semilogy(
-            np.arange(1, T_CONVEYOR + 1),
-            np.abs(c),
-            color=color,
-            lw=2,
-            label=f"b_f = {b_f:g}, f = {sigmoid(b_f):.4g}",
+            t, np.abs(c), color=color, lw=2, label=f"$b_f$ = {b_f:g}, f = {sigmoid(b_f):.4g}"
         )
+        ax.semilogy(t, sigmoid(b_f) ** t, color=color, lw=1, ls="--")
+    ax.plot([], [], color="0.3", lw=1, ls="--", label="$f^t$ (what is left of $c_0$)")
     ax.set_ylim(1e-16, 3)
+    ax.set_xlim(0, T_CONVEYOR)
     ax.set_xlabel("step t")
-    ax.set_ylabel("|c_t|   (c_0 = 1)")
+    ax.set_ylabel(r"$|c_t|$   ($c_0 = 1$)")
     ax.set_title("the cell state with a shut input gate and a constant forget gate", fontsize=11)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=9, ncol=2, loc="lower center")
@@ -808,12 +854,15 @@ else:
 # **What to look for.** With $b_f = 20$ the forget gate is $1 - 2\cdot 10^{-9}$: after a thousand
 # steps of random input the cell still holds its starting value to six digits, and the gradient
 # $\partial c_T/\partial c_0$ is 1 to six digits as well. The inputs do not matter, because the
-# input gate lets (almost) nothing in. Lower the forget gate and the memory fades as $f^t$:
-# $f = 0.98$ ($b_f = 4$) keeps 16 % after 100 steps and $10^{-8}$ after 1000, $f = 0.73$
-# ($b_f = 1$) is down to $10^{-14}$ after 100 steps, and $f = 0.5$ forgets as fast as a badly
-# scaled RNN. (The curves stop falling near $10^{-9}$ because the input gate is
-# $\sigma(-20 + \dots) \approx 10^{-9}$, not exactly 0: that trickle of new content is all that is
-# left once the old content has gone.) The table shows that the gradient is exactly $f^T$, to
+# input gate lets (almost) nothing in. Lower the forget gate and what is left of $c_0$ fades as
+# $f^t$ (dashed): $f = 0.98$ ($b_f = 4$) keeps 16 % after 100 steps and $10^{-8}$ after 1000,
+# $f = 0.73$ ($b_f = 1$) keeps $10^{-14}$ after 100 steps, and $f = 0.5$ forgets as fast as a
+# badly scaled RNN. The cell states themselves (solid) follow their dashed lines only down to
+# about $10^{-8}$ and then hover there, with the occasional dip: the input gate is
+# $\sigma(-20 + \dots) \approx 10^{-9}$, not exactly 0, and that trickle of new content, of
+# either sign, is all that is left once the old content has gone. Where the fading $c_0$ and
+# the trickle have opposite signs they cancel: that is the dip of the $b_f = 4$ curve near
+# $t = 900$, and the dips of the others. The table shows that the gradient is exactly $f^T$, to
 # every printed digit: along the cell state the backward pass multiplies by the forget gate and
 # by nothing else, as section 6 said. Compare notebook 01, where a tanh RNN lost 13 orders of
 # magnitude in 50 steps.
@@ -893,8 +942,6 @@ MODEL_COLORS = {
 }
 
 if FULL_RUN:
-    from solutions.tasks import adding_problem
-
     x_grad, y_grad = (
         torch.from_numpy(a) for a in adding_problem(N_GRAD, T_GRAD, seed=7, dtype=np.float64)
     )
@@ -910,8 +957,12 @@ if FULL_RUN:
         if nc is not None:
             cell_norms[name] = geometric_mean_by_k(nc)
             axes[1].semilogy(k, cell_norms[name], color=MODEL_COLORS[name], lw=2, label=name)
-    axes[0].set_title("‖∂L/∂h_{T−k}‖ at initialisation (H = 16, T = 100)", fontsize=11)
-    axes[1].set_title("your LSTM: the gradient reaching c_{T−k} along the cell state", fontsize=11)
+    axes[0].set_title(
+        r"$\|\partial L/\partial h_{T-k}\|$ at initialisation (H = 16, T = 100)", fontsize=11
+    )
+    axes[1].set_title(
+        r"your LSTM: the gradient reaching $c_{T-k}$ along the cell state", fontsize=11
+    )
     for ax in axes:
         ax.set_xlabel("k (steps back from T)")
         ax.grid(True, alpha=0.3)
@@ -938,8 +989,8 @@ else:
 # crack. The right panel shows that route alone. It shrinks by a factor of about 0.65 per step
 # with the default biases (a little better than 0.5, because the gradient's norm is dominated by
 # the units whose forget gates happen to be largest) and about 0.84 with $b_f = 1$, the slowest
-# decay in the figure, which leaves $10^{-5}$ at $k = 50$ in the left panel, some ten million
-# times more than the RNN. The GRU does a little better than the RNN because its update gate passes part
+# decay in the figure, which leaves $10^{-5}$ at $k = 50$ in the left panel, tens of millions
+# of times more than the RNN. The GRU does a little better than the RNN because its update gate passes part
 # of the old state on unchanged. Gates do not preserve gradients by themselves; they give the
 # network a way to do it that it can *learn*. Section 9.3 trains the RNN and the LSTM and
 # measures again.
@@ -1000,9 +1051,6 @@ else:
 ADDING_T, ADDING_H, ADDING_STEPS = 50, 16, 1000
 
 if FULL_RUN:
-    from solutions.tasks import ADDING_BASELINE_MSE, adding_problem, random_search
-    from solutions.train import SequenceModel, train
-
     x_add, y_add = (torch.from_numpy(a) for a in adding_problem(2000, ADDING_T, seed=12345))
 
     def adding_mse(model):
@@ -1098,7 +1146,7 @@ if FULL_RUN:
             f"  {name:20s} k = 25: {norms[25] / norms[0]:.1e}   k = 49: {norms[49] / norms[0]:.1e}"
         )
     ax.set_xlabel("k (steps back from T)")
-    ax.set_ylabel("‖∂L/∂h_{T−k}‖ / ‖∂L/∂h_T‖")
+    ax.set_ylabel(r"$\|\partial L/\partial h_{T-k}\| \,/\, \|\partial L/\partial h_T\|$")
     ax.set_title(f"after training on the adding problem, T = {ADDING_T}", fontsize=11)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=9)
@@ -1139,8 +1187,6 @@ else:
 TEMPORAL_T, TEMPORAL_H, TEMPORAL_STEPS = 50, 32, 400
 
 if FULL_RUN:
-    from solutions.tasks import TEMPORAL_ORDER_CLASSES, temporal_order, temporal_order_strings
-
     for s, label in zip(*temporal_order_strings(3, TEMPORAL_T, seed=1)):
         print(s, "->", TEMPORAL_ORDER_CLASSES[label])
 else:
