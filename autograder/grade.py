@@ -622,6 +622,10 @@ class RemoteStudent:
             )
         return _RemoteFunction(self, name)
 
+    def sources(self) -> list[str]:
+        """The cells the student wrote (answer cells and added ones), as submitted."""
+        return [c for _, c, k in self.cells if k == "student"]
+
     def names_used(self, name: str) -> set[str]:
         """The names the function's code refers to: what the worker reports, joined with what
         the submitted source says (which the worker cannot hide)."""

@@ -20,6 +20,10 @@ grading command supplies a ``student`` that calls into a sandboxed worker instea
 * ``student.module_function("init_forget_bias", "LSTM", init_args=(D, H), args=(1.0,))``: apply
   a student's function to a fresh ``torch.nn`` module; returns its state_dict as arrays;
 * ``student.names_used("f")``: the global and attribute names the function's code refers to.
+* ``student.sources()``: the source of every cell the student wrote, in order, for the static
+  checks of :mod:`autograder.shortcuts`. The grading command gives them; in-process grading
+  (``nbgrader autograde``, where the student's code shares the kernel with the tests and
+  nothing is hardened) gives ``[]``.
 
 The score is ``points * passed / total``. It is returned, so as the last expression of the cell
 it becomes nbgrader's partial credit; a failing visible test before it gives 0. Failures are
@@ -77,6 +81,10 @@ class StudentNamespace:
         """Apply the student's function to a fresh ``torch.nn.<module_name>``; see
         :func:`run_module_function`."""
         return run_module_function(self(fn_name), module_name, **kwargs)
+
+    def sources(self) -> list[str]:
+        """In the student's own kernel the cells cannot be told apart from the given ones."""
+        return []
 
     def names_used(self, name: str) -> set[str]:
         """Global and attribute names the function's code refers to (nested code included)."""

@@ -66,6 +66,7 @@ class Limits:
     max_starts: int = 8  # worker starts per submission (the first, then restarts after a death)
     tmpfs_bytes: int = 64 << 20  # size of the private /tmp
     max_reply_bytes: int = 16 << 20  # a larger reply is refused and the worker killed
+    max_reply_objects: int = 10_000  # opaque objects (handles) in one reply, likewise
 
 
 BWRAP = shutil.which("bwrap")
@@ -114,6 +115,10 @@ class WorkerDied(Exception):
 
 class RemoteError(Exception):
     """An exception raised by student code in the worker (type name and message)."""
+
+
+class _TooManyObjects(Exception):
+    """A reply holds more opaque objects than any honest answer (a memory attack on us)."""
 
 
 class _ProcessLimit(Exception):
@@ -554,7 +559,10 @@ class SandboxedWorker:
                 (size,) = struct.unpack(">I", self._read_exact(4, deadline))
                 if size > self.limits.max_reply_bytes:
                     raise OverflowError
-                reply = json.loads(self._read_exact(size, deadline).decode())
+                raw = self._read_exact(size, deadline)
+                if raw.count(b'"__handle__"') > self.limits.max_reply_objects:
+                    raise _TooManyObjects
+                reply = json.loads(raw.decode())
                 if type(reply) is not dict or type(reply.get("ok")) is not bool:
                     raise ValueError("malformed reply")
                 if reply.get("id") == self.sent:
@@ -583,6 +591,13 @@ class SandboxedWorker:
             raise WorkerDied(
                 f"no answer within {timeout:g} s (an infinite loop, or far too slow); "
                 "the worker was stopped"
+            ) from None
+        except _TooManyObjects:
+            self._died()
+            raise WorkerDied(
+                f"the reply held more than {self.limits.max_reply_objects} objects that are not "
+                "arrays or numbers; return arrays, numbers, tuples and dicts of them; the worker "
+                "was stopped"
             ) from None
         except OverflowError:
             self._died()
@@ -741,6 +756,7 @@ class Zygote:
         if reply is None:
             raise WorkerDied("the warm worker did not fork a child")
         ns_pid = int(reply["spawned"])
+        self.exits.pop(ns_pid, None)  # an earlier child's exit under a reused PID
         with open(os.path.join(self.cgroup, "cgroup.procs")) as f:
             pids = [int(x) for x in f.read().split()]
         for host in pids:

@@ -33,7 +33,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import sandbox
+from autograder import sandbox, worker
 from autograder.__main__ import main as cli
 from autograder.export import feedback_text, gradescope_json, write_all
 from autograder.grade import (
@@ -733,3 +733,74 @@ def test_worker_requests_carry_ids_and_stray_processes_end_it():
         fork = "import os, time\nif os.fork() == 0:\n    time.sleep(30)\n"
         with pytest.raises(WorkerDied, match="process"):
             w.request({"op": "exec", "code": fork, "label": "c"})
+
+
+SYSCALL_PROBE = r"""
+import ctypes, os, platform, subprocess, threading
+libc = ctypes.CDLL(None, use_errno=True)
+add_key, keyctl = {"x86_64": (248, 250), "aarch64": (217, 219)}[platform.machine()]
+def _errno(ret):
+    return (ret, ctypes.get_errno())
+probe = {
+    # a key in the user keyring of uid nobody would outlive this worker and reach the next
+    "add_key": _errno(libc.syscall(add_key, b"user", b"note", b"data", 4, -4)),
+    "keyctl": _errno(libc.syscall(keyctl, 0, -4, 0, 0, 0)),
+    "unshare_user": _errno(libc.unshare(0x10000000)),
+    "subprocess": subprocess.run(["true"]).returncode,
+}
+_t = threading.Thread(target=lambda: None)
+_t.start()
+_t.join()
+"""
+
+
+@needs_bwrap
+@pytest.mark.parametrize("warm", [False, True])
+def test_keyrings_and_user_namespaces_are_refused(warm):
+    """A hostile review kept data from one submission to the next in the kernel keyring of
+    uid nobody, and could create user namespaces: a seccomp filter refuses both (EPERM), while
+    processes and threads still work."""
+    if warm and not sandbox.warm_possible():
+        pytest.skip("warm workers are not used here")
+    w = sandbox.WarmWorker(("numpy",)) if warm else SandboxedWorker(Limits())
+    w.start()
+    try:
+        assert w.request({"op": "output"})["note"] == ""  # the filter is in force
+        assert w.request({"op": "exec", "code": SYSCALL_PROBE, "label": "p"}, 60)["ok"]
+        probe = decode(w.request({"op": "value", "name": "probe"})["value"])
+    finally:
+        w.stop()
+    eperm = (-1, 1)
+    assert probe == {
+        "add_key": eperm,
+        "keyctl": eperm,
+        "unshare_user": eperm,
+        "subprocess": 0,
+    }
+
+
+@needs_bwrap
+def test_a_reply_with_too_many_objects_ends_the_worker():
+    """A reply of 300 000 opaque objects with a fresh type name each made the grading process
+    keep a class per name, until it ran out of memory: now a reply may hold at most
+    Limits.max_reply_objects objects, and only the first few hundred type names get a class."""
+    code = (
+        "class _Meta(type):\n"
+        "    n = 0\n"
+        "    @property\n"
+        "    def __name__(cls):\n"
+        "        _Meta.n += 1\n"
+        "        return f'Z{_Meta.n}'\n"
+        "class Obj(metaclass=_Meta):\n"
+        "    pass\n"
+        "def f(k):\n"
+        "    return [Obj() for _ in range(k)]\n"
+    )
+    with SandboxedWorker(Limits(max_reply_objects=1000)) as w:
+        assert w.request({"op": "exec", "code": code, "label": "a"})["ok"]
+        reply = w.request({"op": "call", "name": "f", "args": [900]})
+        names = {type(h).__name__ for h in decode(reply["value"])}
+        assert len(names) <= worker.MAX_HANDLE_TYPES + 1  # and "object" for the rest
+        with pytest.raises(WorkerDied, match="more than 1000 objects"):
+            w.request({"op": "call", "name": "f", "args": [1500]})
+    assert len(worker._HANDLE_TYPES) <= worker.MAX_HANDLE_TYPES + 1

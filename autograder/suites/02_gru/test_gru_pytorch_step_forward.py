@@ -11,8 +11,10 @@ from __future__ import annotations
 from importlib import import_module
 
 import numpy as np
+import pytest
 import torch
 
+from autograder import shortcuts
 from solutions.gru import gru_pytorch_step_forward as reference
 
 # "02_gru" is not an identifier, so pytest imports this file as a top-level module: import the
@@ -29,6 +31,20 @@ HINT = (
 )
 SHAPE_HINT = "h is the new hidden state: one row per example, H columns, (N, H)."
 BUILTIN_NAMES = {"GRUCell", "GRU", "gru_cell", "gru", "_VF"}
+
+
+@pytest.fixture(autouse=True)
+def _no_way_around_the_check(student):
+    """Every test of this exercise fails if the submitted code holds a means of getting round
+    the check that PyTorch's built-in GRU is not called (see autograder/shortcuts.py)."""
+    found = shortcuts.findings(student.sources())
+    if found:
+        raise AssertionError(
+            "your code uses what could get round the check that it does not call PyTorch's "
+            "built-in GRU ("
+            + "; ".join(found[:5])
+            + "). numpy is all this exercise needs; remove these."
+        )
 
 
 def _args(seed, N, D, H, zero_h_prev=False, scale=1.0):

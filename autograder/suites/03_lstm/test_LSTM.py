@@ -12,8 +12,10 @@ from __future__ import annotations
 from importlib import import_module
 
 import numpy as np
+import pytest
 import torch
 
+from autograder import shortcuts
 from autograder.hidden import run_module_check
 
 # "03_lstm" is not an identifier, so pytest imports this file as a top-level module: import the
@@ -54,6 +56,21 @@ BUILTIN_NAMES = {
     "_pop_mode",
     "_disable_current_modes",
 }
+
+
+@pytest.fixture(autouse=True)
+def _no_way_around_the_check(student):
+    """Every test of this exercise fails if the submitted code holds a means of getting round
+    the check that PyTorch's built-in LSTM is not called (see autograder/shortcuts.py)."""
+    found = shortcuts.findings(student.sources())
+    if found:
+        raise AssertionError(
+            "your code uses what could get round the check that it does not call PyTorch's "
+            "built-in LSTM ("
+            + "; ".join(found[:5])
+            + "). Plain torch operations on the module's parameters are all this exercise "
+            "needs; remove these."
+        )
 
 
 def _builtin(D, H, batch_first=False):

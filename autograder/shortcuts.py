@@ -1,0 +1,137 @@
+"""Find the ways around the "no library shortcut" rule in a student's source code.
+
+An exercise such as "write the LSTM yourself" is checked at run time: the worker switches off
+PyTorch's fused recurrent kernels while the student's module runs (see
+``worker.forbid_builtin_rnns``). Code running in the same interpreter can switch such a check off
+again (``torch._C.DisableTorchFunction``, ``torch._C._VariableFunctions.lstm``, TorchScript,
+attributes fetched by computed names...), so the grading process, which the student cannot
+touch, also reads the submitted source and refuses those means wherever they appear. Honest
+code for these notebooks needs none of them.
+
+:func:`findings` returns one line per finding, naming the cell, the line and what was found.
+"""
+
+from __future__ import annotations
+
+import ast
+
+# names that reach torch's internals, or code and attributes by computed names
+ESCAPES = {
+    "_C": "torch._C (PyTorch's internals)",
+    "_VF": "torch._VF (PyTorch's fused kernels)",
+    "_VariableFunctions": "torch._C._VariableFunctions (PyTorch's fused kernels)",
+    "DisableTorchFunction": "DisableTorchFunction (switches the grader's check off)",
+    "DisableTorchFunctionSubclass": "DisableTorchFunctionSubclass",
+    "_pop_mode": "torch.overrides._pop_mode",
+    "_push_mode": "torch.overrides._push_mode",
+    "_disable_current_modes": "_disable_current_modes",
+    "overrides": "torch.overrides",
+    "jit": "torch.jit (TorchScript)",
+    "CompilationUnit": "torch.jit.CompilationUnit",
+    "ops": "torch.ops (PyTorch's operators by name)",
+    "library": "torch.library",
+    "_dynamo": "torch._dynamo",
+    "compile": "compile / torch.compile",
+    "ctypes": "ctypes",
+    "pickle": "pickle",
+    "marshal": "marshal",
+    "importlib": "importlib",
+    "import_module": "import_module",
+    "resolve_name": "pkgutil.resolve_name",
+    "locate": "pydoc.locate",
+    "attrgetter": "operator.attrgetter",
+    "methodcaller": "operator.methodcaller",
+    "getattr_static": "inspect.getattr_static",
+    "getmembers": "inspect.getmembers",
+    "CodeType": "types.CodeType",
+    "FunctionType": "types.FunctionType",
+}
+# words a student may well use as variable names: refused as attributes and imports only
+COMMON_WORDS = {"ops", "library", "overrides", "jit", "compile", "locate"}
+# builtins that run code or reach objects by computed names (as names, not as attributes:
+# ``model.eval()`` is fine)
+ESCAPE_BUILTINS = {"exec", "eval", "compile", "globals", "locals", "vars", "__import__"}
+BY_NAME = {"getattr", "setattr", "hasattr", "delattr"}
+DUNDERS_OK = {
+    "__init__",
+    "__name__",
+    "__class__",
+    "__doc__",
+    "__module__",
+    "__qualname__",
+    "__len__",
+    "__call__",
+    "__repr__",
+    "__str__",
+}
+SUSPECT_TEXT = ("_VF", "_VariableFunctions", "aten::", "DisableTorchFunction", "torch._C")
+
+
+def _dotted(node: ast.AST) -> str:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _scan(tree: ast.AST, kernels: set[str]) -> list[tuple[int, str]]:
+    found: list[tuple[int, str]] = []
+
+    def add(node, what):
+        found.append((getattr(node, "lineno", 0), what))
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            a = node.attr
+            if a in ESCAPES:
+                add(node, ESCAPES[a])
+            elif a in kernels:
+                add(node, f"{_dotted(node)} (a built-in recurrent layer)")
+            elif a.startswith("__") and a.endswith("__") and a not in DUNDERS_OK:
+                add(node, f"the attribute {a}")
+            elif a == "modules" and isinstance(node.value, ast.Name) and node.value.id == "sys":
+                add(node, "sys.modules")
+        elif isinstance(node, ast.Name):
+            if node.id in ESCAPE_BUILTINS:
+                add(node, f"{node.id}()")
+            elif node.id in ESCAPES and node.id not in COMMON_WORDS:
+                add(node, ESCAPES[node.id])
+            elif node.id in ("__builtins__", "__loader__", "__spec__", "__dict__"):
+                add(node, node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            modules = [a.name for a in node.names]
+            if isinstance(node, ast.ImportFrom):
+                modules = [f"{node.module or ''}.{m}" for m in modules]
+            for m in modules:
+                parts = set(m.split("."))
+                bad = sorted(p for p in parts if p in ESCAPES or p in kernels)
+                if bad:
+                    add(node, f"import {m.strip('.')}")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id in BY_NAME and len(node.args) >= 2:
+                name = node.args[1]
+                if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
+                    add(node, f"{node.func.id}() with a computed attribute name")
+                elif name.value in ESCAPES or name.value in kernels:
+                    add(node, f"{node.func.id}(..., {name.value!r})")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if any(t in node.value for t in SUSPECT_TEXT):
+                add(node, f"the text {node.value[:40]!r}")
+    return found
+
+
+def findings(sources: list[str], kernels: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """Every escape from the shortcut check in ``sources`` (the student's cells, in order),
+    plus attribute uses of the names in ``kernels`` (e.g. ``nn.LSTM``), as readable lines."""
+    out = []
+    for i, src in enumerate(sources, 1):
+        try:
+            tree = ast.parse(src)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        for line, what in sorted(set(_scan(tree, set(kernels)))):
+            out.append(f"your cell {i}, line {line}: {what}")
+    return out
