@@ -32,10 +32,11 @@ def format_table(table: dict[str, dict[str, float]], maxima: dict[str, float]) -
     cols = sorted(maxima)
     short = [c.removeprefix("test_") for c in cols]
     width = max(8, *(len(s) for s in short))
-    head = f"{'student':<12}" + "".join(f"{s:>{width + 1}}" for s in short) + f"{'total':>9}"
+    first = max(12, *(len(name) + 1 for name in table)) if table else 12
+    head = f"{'student':<{first}}" + "".join(f"{s:>{width + 1}}" for s in short) + f"{'total':>9}"
     lines = [head, "-" * len(head)]
     lines.append(
-        f"{'(max)':<12}"
+        f"{'(max)':<{first}}"
         + "".join(f"{maxima[c]:>{width + 1}g}" for c in cols)
         + f"{sum(maxima.values()):>9g}"
     )
@@ -44,6 +45,6 @@ def format_table(table: dict[str, dict[str, float]], maxima: dict[str, float]) -
         cells = "".join(
             f"{row[c]:>{width + 1}.3g}" if c in row else f"{'-':>{width + 1}}" for c in cols
         )
-        lines.append(f"{student:<12}{cells}{sum(row.values()):>9.3g}")
+        lines.append(f"{student:<{first}}{cells}{sum(row.values()):>9.3g}")
     lines.append("('-': not graded yet, e.g. a written answer awaiting manual grading)")
     return "\n".join(lines)

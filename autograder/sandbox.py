@@ -689,6 +689,9 @@ class Zygote:
         cmd += [sys.executable, "-I", "/worker/worker.py", "--zygote"]
         cmd += ["--uid", str(SANDBOX_IDS[0]), "--gid", str(SANDBOX_IDS[1])]
         cmd += ["--preload", ",".join(self.preload)]
+        # the Python environment may lie under /tmp (a clone in CI): each child keeps it visible
+        # when it mounts its own /tmp
+        cmd += ["--keep", ",".join(_python_paths())]
         # a pids cgroup of its own, only to find the zygote's children by their host PIDs
         name = f"{_CGROUP_PREFIX}{os.getpid()}-zygote-{time.monotonic_ns()}"
         self.cgroup = os.path.join(CGROUP_V1, "pids", name)

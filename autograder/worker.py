@@ -538,7 +538,7 @@ _CLONE_NEWNS, _CLONE_NEWIPC, _CLONE_NEWPID, _CLONE_NEWNET = (
     0x20000000,
     0x40000000,
 )
-_MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 2, 4, 8, 0x4000, 1 << 18
+_MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_BIND, _MS_REC, _MS_PRIVATE = 2, 4, 8, 0x1000, 0x4000, 1 << 18
 
 
 def _libc():
@@ -577,7 +577,7 @@ def _loopback_up() -> None:
         )
 
 
-def _child_of_zygote(fds: list[int], ids: tuple[int, int]) -> None:
+def _child_of_zygote(fds: list[int], ids: tuple[int, int], keep: list[str]) -> None:
     """In the forked child (still privileged): wait for ``go``, isolate, drop, serve."""
     import resource
     import signal
@@ -607,7 +607,16 @@ def _child_of_zygote(fds: list[int], ids: tuple[int, int]) -> None:
         _loopback_up()
         _mount(libc, None, "/", None, _MS_REC | _MS_PRIVATE)
         tmp_flags = _MS_NOSUID | _MS_NODEV
+        # directories under /tmp that must stay (the Python environment): held open, then bound
+        # again on top of the new /tmp, with whatever is mounted inside them (MS_REC)
+        under_tmp = sorted(p for p in keep if p == "/tmp" or p.startswith("/tmp/"))
+        under_tmp = [p for p in under_tmp if not any(p.startswith(q + "/") for q in under_tmp)]
+        held = [(p, os.open(p, os.O_PATH | os.O_DIRECTORY)) for p in under_tmp]
         _mount(libc, "tmpfs", "/tmp", "tmpfs", tmp_flags, f"size={int(go['tmpfs'])},mode=1777")
+        for path, fd in held:
+            os.makedirs(path, mode=0o755, exist_ok=True)
+            _mount(libc, f"/proc/self/fd/{fd}", path, None, _MS_BIND | _MS_REC)
+            os.close(fd)
         if os.path.isdir("/dev/shm"):
             _mount(libc, "tmpfs", "/dev/shm", "tmpfs", tmp_flags, "size=1m,mode=1777")
         _mount(libc, "proc", "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
@@ -651,6 +660,7 @@ def zygote_main(argv: list[str]) -> None:
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     preload = argv[argv.index("--preload") + 1].split(",") if "--preload" in argv else []
+    keep = argv[argv.index("--keep") + 1].split(",") if "--keep" in argv else []
     loaded = []
     for name in filter(None, preload):
         try:
@@ -689,7 +699,7 @@ def zygote_main(argv: list[str]) -> None:
         if pid == 0:
             try:
                 control.close()
-                _child_of_zygote(fds, ids)
+                _child_of_zygote(fds, ids, keep)
             finally:
                 os._exit(71)
         for fd in fds:
