@@ -121,6 +121,13 @@ def _flags(nb: dict) -> tuple:
     return tuple(bool(nb.get(k)) for k in ("grade", "solution", "locked"))
 
 
+def release_code(assignment: str, course: Path = COURSE) -> frozenset[str]:
+    """The source of every code cell of the released notebook (given, test and plain ones)."""
+    path = course / "release" / assignment / f"{assignment}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    return frozenset(c.source for c in nb.cells if c.cell_type == "code")
+
+
 def release_cells(assignment: str, course: Path = COURSE) -> list[Cell]:
     """The graded and locked cells of the released notebook, in order."""
     path = course / "release" / assignment / f"{assignment}.ipynb"
@@ -469,6 +476,7 @@ class RemoteStudent:
         self.spent: dict[str, float] = {}
         self.exercise: str | None = None
         self.broken: SandboxError | None = None  # seen even where a suite swallows it
+        self.course_code: frozenset[str] = frozenset()  # the release's code cells, verbatim
         self.deadline = time.monotonic() + limits.submission_seconds
 
     # -- the worker
@@ -623,8 +631,9 @@ class RemoteStudent:
         return _RemoteFunction(self, name)
 
     def sources(self) -> list[str]:
-        """The cells the student wrote (answer cells and added ones), as submitted."""
-        return [c for _, c, k in self.cells if k == "student"]
+        """The code the student wrote: answer cells and added or edited cells, as submitted.
+        Cells exactly as the release has them (the course's own experiment code) are left out."""
+        return [c for _, c, k in self.cells if k == "student" and c not in self.course_code]
 
     def names_used(self, name: str) -> set[str]:
         """The names the function's code refers to: what the worker reports, joined with what
@@ -1111,6 +1120,7 @@ def grade_submission(
     selected = [ex for ex in exercises if not only or ex == only]
     factory = worker_factory(limits, use_bwrap, preload_modules(release), warm)
     proxy = RemoteStudent(factory, plan.cells, limits)
+    proxy.course_code = release_code(assignment, course)
     try:
         try:
             proxy.start()

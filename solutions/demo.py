@@ -13,6 +13,7 @@ Settings: T = 100, H = 16, Adam with lr = 1e-2, global-norm clipping at 1, batch
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import torch
@@ -64,7 +65,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
             lr=args.lr,
             clip_norm=1.0,
             seed=args.seed,
-            progress=not args.no_progress,
+            # bars only on a terminal: in a log (CI, `make demo > file`) they would be thousands
+            # of lines; the summary line after each run says the same
+            progress=not args.no_progress and sys.stderr.isatty(),
             log_every=100,
             desc=kind,
         )

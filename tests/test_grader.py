@@ -804,3 +804,32 @@ def test_a_reply_with_too_many_objects_ends_the_worker():
         with pytest.raises(WorkerDied, match="more than 1000 objects"):
             w.request({"op": "call", "name": "f", "args": [1500]})
     assert len(worker._HANDLE_TYPES) <= worker.MAX_HANDLE_TYPES + 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ["01_rnn", "02_gru", "03_lstm"])
+def test_every_notebooks_samples_through_the_grading_command(assignment, tmp_path):
+    """The correct sample of every notebook earns every autograded point and the unanswered one
+    none, through the grading command (sandbox, static checks and all), and every other sample
+    scores what the in-process suites give wherever its visible tests pass."""
+    from autograder.grade import grade_submission
+    from autograder.hidden import StudentNamespace, run_suite
+
+    spec = importlib.util.spec_from_file_location("course_build_g", COURSE / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    build.build_samples(tmp_path)
+    for path in sorted(tmp_path.glob(f"*/{assignment}/{assignment}.ipynb")):
+        sample = path.parent.parent.name
+        r = grade_submission(assignment, sample, str(path))
+        if sample == "correct":
+            assert r.score == r.max_score, {k: v.failures for k, v in r.exercises.items()}
+        if sample == "unanswered":
+            assert r.score == 0
+        ns: dict = {"__name__": "submission"}
+        source = (COURSE / "samples" / assignment / f"{sample}.py").read_text()
+        exec(compile("import numpy as np\n" + source, sample, "exec"), ns)
+        for exercise, res in r.exercises.items():
+            if exercise in ns and res.visible_passed:
+                outcome = run_suite(assignment, exercise, StudentNamespace(ns))
+                assert res.score == pytest.approx(outcome.score(res.points)), (sample, exercise)

@@ -700,7 +700,7 @@ torch.manual_seed(3)
 gru_seq = torch.nn.GRU(3, 4, batch_first=True)
 params = unpack_gru_weights(
     *(
-        getattr(gru_seq, name).detach().numpy().copy()
+        gru_seq.state_dict()[name].numpy().copy()
         for name in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
     )
 )
@@ -925,9 +925,9 @@ if FULL_RUN:
     adding, trained = {}, {}
     for T in ADDING_LENGTHS:
         x_test, y_test = (torch.from_numpy(a) for a in adding_problem(2000, T, seed=12345))
-        for kind in ("RNN", "GRU"):
+        for kind, layer in (("RNN", torch.nn.RNN), ("GRU", torch.nn.GRU)):
             torch.manual_seed(0)
-            cell = getattr(torch.nn, kind)(2, ADDING_H, batch_first=True, dtype=torch.float32)
+            cell = layer(2, ADDING_H, batch_first=True, dtype=torch.float32)
             model = SequenceModel(cell, ADDING_H, 1).float()
             hist = train(
                 model,
@@ -1041,7 +1041,7 @@ if FULL_RUN:
     gru = trained["GRU", 100].rnn
     params = unpack_gru_weights(
         *(
-            getattr(gru, n).detach().double().numpy().copy()
+            gru.state_dict()[n].double().numpy().copy()
             for n in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
         )
     )
