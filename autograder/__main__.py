@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as e:
         print(e, file=sys.stderr)
         return 2
+    graded_s = time.perf_counter() - t0
     pairs, _ = collect(args.assignment, course, args.submissions, args.student)
     db = None if args.no_gradebook else (args.db or f"sqlite:///{course / 'gradebook.db'}")
     try:
@@ -83,7 +84,10 @@ def main(argv: list[str] | None = None) -> int:
         if r.findings or r.events:
             print(f"{r.student}: " + " ".join(r.findings + r.events))
     secs = time.perf_counter() - t0
-    print(f"{len(results)} submissions in {secs:.1f} s; results in {where.get('results', '-')}")
+    print(
+        f"{len(results)} submissions in {secs:.1f} s (grading {graded_s:.1f} s, gradebook and "
+        f"exports {secs - graded_s:.1f} s); results in {where.get('results', '-')}"
+    )
     return 0
 
 

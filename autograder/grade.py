@@ -812,6 +812,12 @@ def _exception_line(e: BaseException) -> str:
     return traceback.format_exception_only(type(e), e)[-1].strip()
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled(source: str, label: str):
+    """The release's cells, compiled once per grading process (they are the same for everyone)."""
+    return compile(source, label, "exec")
+
+
 def run_gate_here(test_source: str, given: list[tuple[str, str]], student, label: str):
     """Run a release test cell in this process against the student's functions in the worker.
 
@@ -823,9 +829,9 @@ def run_gate_here(test_source: str, given: list[tuple[str, str]], student, label
     with _process_state(), contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         for glabel, code in given:
             with contextlib.suppress(Exception):
-                exec(compile(code, glabel, "exec"), ns)
+                exec(_compiled(code, glabel), ns)
         try:
-            exec(compile(test_source, label, "exec"), ns)
+            exec(_compiled(test_source, label), ns)
         except WorkerDied as e:
             return False, _clip(str(e))
         except KeyboardInterrupt:
@@ -950,7 +956,7 @@ def run_suites(assignment: str, exercises: list[str], student) -> dict[str, Outc
     run_suite does for one); return each exercise's outcome."""
     plugin = _SuitesPlugin(student, exercises)
     args = [str(suite_path(assignment, ex)) for ex in exercises]
-    args += ["-q", "--no-header", "-p", "no:cacheprovider"]
+    args += ["-q", "--no-header", "-p", "no:cacheprovider", "-p", "no:logging"]
     args += ["--assert=plain", "--import-mode=importlib", "-W", "default", "-o", "addopts="]
     args += ["--rootdir", str(SUITES), "-c", str(SUITES / "pytest.ini")]
     args += ["--tb=native"]  # only the message is kept; the long style formats hidden source

@@ -165,7 +165,7 @@ def suite_path(assignment: str, exercise: str) -> Path:
 
 
 def _pytest_args(paths: list[Path], traceback: str = "auto") -> list[str]:
-    args = [*map(str, paths), "-q", "--no-header", "-p", "no:cacheprovider"]
+    args = [*map(str, paths), "-q", "--no-header", "-p", "no:cacheprovider", "-p", "no:logging"]
     # plain asserts (no introspection that could print hidden values), suites imported by path
     # (assignment folders are not valid package names), warnings never turned into errors
     args += ["--assert=plain", "--import-mode=importlib", "-W", "default", "-o", "addopts="]

@@ -57,7 +57,9 @@ class Limits:
     cpu_cores: float = 1.0  # CPU share of one worker, all its processes together (cgroup)
     file_bytes: int = 16 << 20  # largest file the student may write (on the private tmpfs)
     open_files: int = 256
-    call_seconds: float = 60.0  # wall time for one call of a student's function
+    # wall time for one call of a student's function: the suites call with tiny inputs, on which
+    # the reference takes milliseconds; a call that runs this long is a loop, not a slow answer
+    call_seconds: float = 20.0
     cell_seconds: float = 120.0  # wall time for one cell of the student's notebook
     setup_seconds: float = 180.0  # wall time for one read-only cell (imports torch, ...)
     # wall time of all calls of one exercise (visible + hidden): nbgrader's cell timeout
