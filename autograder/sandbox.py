@@ -353,6 +353,17 @@ def _bwrap_command(workdir: str, limits: Limits, as_root: bool) -> list[str]:
     return cmd
 
 
+def _rlimits(limits: Limits) -> list[tuple[str, int]]:
+    """The per-process limits of every worker, cold or warm: (resource.RLIMIT_* name, value)."""
+    return [
+        ("RLIMIT_AS", limits.memory_bytes),
+        ("RLIMIT_CPU", limits.cpu_seconds),
+        ("RLIMIT_FSIZE", limits.file_bytes),
+        ("RLIMIT_NOFILE", limits.open_files),
+        ("RLIMIT_CORE", 0),
+    ]
+
+
 def _worker_env() -> dict[str, str]:
     """The environment of every worker (and zygote)."""
     return {
@@ -421,17 +432,11 @@ class SandboxedWorker:
             for procs in procs_files:
                 with open(procs, "w") as f:
                     f.write(str(os.getpid()))
-            lim = [
-                (resource.RLIMIT_AS, limits.memory_bytes),
-                (resource.RLIMIT_CPU, limits.cpu_seconds),
-                (resource.RLIMIT_FSIZE, limits.file_bytes),
-                (resource.RLIMIT_NOFILE, limits.open_files),
-                (resource.RLIMIT_CORE, 0),
-            ]
+            lim = _rlimits(limits)
             if not has_pids_cgroup:  # a per-user limit: the fallback when cgroups are missing
-                lim.append((resource.RLIMIT_NPROC, limits.processes))
+                lim.append(("RLIMIT_NPROC", limits.processes))
             for which, value in lim:
-                resource.setrlimit(which, (value, value))
+                resource.setrlimit(getattr(resource, which), (value, value))
             if cut_network:
                 _LIBC.unshare(_CLONE_NEWNET)  # best effort: no network for the worker
             if ids is not None:
@@ -855,15 +860,7 @@ class WarmWorker(SandboxedWorker):
             zygote, host_pid, ns_pid, os.fdopen(request_w, "wb"), os.fdopen(reply_r, "rb")
         )
         os.set_blocking(request_w, False)  # see _write_all
-        lim = self.limits
-        rlimits = [
-            ("RLIMIT_AS", lim.memory_bytes),
-            ("RLIMIT_CPU", lim.cpu_seconds),
-            ("RLIMIT_FSIZE", lim.file_bytes),
-            ("RLIMIT_NOFILE", lim.open_files),
-            ("RLIMIT_CORE", 0),
-        ]
-        go = {"op": "go", "rlimits": rlimits, "tmpfs": lim.tmpfs_bytes}
+        go = {"op": "go", "rlimits": _rlimits(self.limits), "tmpfs": self.limits.tmpfs_bytes}
         reply = self.request(go, timeout=30.0)
         if not reply["ok"]:
             self.stop()
