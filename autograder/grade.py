@@ -35,7 +35,6 @@ import codecs
 import contextlib
 import errno
 import functools
-import gc
 import hashlib
 import io
 import json
@@ -56,8 +55,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import sandbox
-from autograder.hidden import SUITES, Outcome, suite_path
+from autograder import hidden, sandbox
+from autograder.hidden import SUITES, Outcome
 from autograder.sandbox import (
     Limits,
     SandboxedWorker,
@@ -917,68 +916,13 @@ def calibrate_gates(assignment: str, course: Path = COURSE) -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------- the hidden suites
-def _exercise_of(path: str) -> str:
-    return Path(path.split("::")[0]).stem.removeprefix("test_")
-
-
-class _SuitesPlugin:
-    def __init__(self, student, exercises):
-        self.student_obj = student
-        self.outcomes = {ex: Outcome() for ex in exercises}
-
-    @pytest.fixture
-    def student(self):
-        return self.student_obj
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_setup(self, item):
-        begin = getattr(self.student_obj, "begin", None)
-        if begin is not None:
-            begin(_exercise_of(str(item.path)))
-
-    def pytest_runtest_logreport(self, report):
-        outcome = self.outcomes.get(_exercise_of(report.nodeid))
-        if outcome is None:
-            return
-        name = report.nodeid.split("::", 1)[-1]
-        if report.when == "call" and report.passed:
-            outcome.passed.append(name)
-        elif report.failed:
-            crash = getattr(report.longrepr, "reprcrash", None)
-            msg = crash.message if crash is not None else "error while running this test"
-            for prefix in ("AssertionError: ", "Failed: "):
-                msg = msg.removeprefix(prefix)
-            outcome.failed.setdefault(name, _clip(msg.strip()))
-
-
 def run_suites(assignment: str, exercises: list[str], student) -> dict[str, Outcome]:
-    """Run the hidden suites of ``exercises`` in one pytest session (as autograder.hidden's
-    run_suite does for one); return each exercise's outcome."""
-    plugin = _SuitesPlugin(student, exercises)
-    args = [str(suite_path(assignment, ex)) for ex in exercises]
-    args += ["-q", "--no-header", "-p", "no:cacheprovider", "-p", "no:logging"]
-    args += ["--assert=plain", "--import-mode=importlib", "-W", "default", "-o", "addopts="]
-    args += ["--rootdir", str(SUITES), "-c", str(SUITES / "pytest.ini")]
-    args += ["--tb=native"]  # only the message is kept; the long style formats hidden source
-    sink = io.StringIO()
-    env = {k: os.environ.get(k) for k in ("PYTEST_ADDOPTS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD")}
-    os.environ.pop("PYTEST_ADDOPTS", None)
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the suites need no third-party plugin
-    gc.freeze()  # pytest collects garbage at exit; freezing the caller's heap keeps that cheap
-    try:
-        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-            pytest.main(args, plugins=[plugin])
-    finally:
-        gc.unfreeze()
-        for k, v in env.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    for ex, outcome in plugin.outcomes.items():
-        if outcome.total == 0:
-            raise RuntimeError(f"the hidden suite for {ex} collected no tests:\n{sink.getvalue()}")
-    return plugin.outcomes
+    """The hidden suites of ``exercises`` in one pytest session (autograder.hidden.run_suites,
+    which also tells ``student.begin`` which exercise runs), messages clipped for the feedback."""
+    outcomes = hidden.run_suites(assignment, exercises, student)
+    for outcome in outcomes.values():
+        outcome.failed = {name: _clip(msg) for name, msg in outcome.failed.items()}
+    return outcomes
 
 
 # --------------------------------------------------------------------------- grading one

@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import io
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,16 @@ class _Collector:
     def outcome_of(self, report) -> Outcome | None:
         return self.outcome
 
+    def exercise_of(self, path: str) -> str | None:
+        return None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item):
+        """Tell a student that counts time per exercise (the grading command's) which one runs."""
+        begin = getattr(self.student_obj, "begin", None)
+        if begin is not None:
+            begin(self.exercise_of(str(item.path)))
+
     def pytest_runtest_logreport(self, report):
         outcome = self.outcome_of(report)
         if outcome is None:
@@ -151,9 +162,11 @@ class _SuitesCollector(_Collector):
         self.exercise_of_file = exercise_of_file
         self.outcomes = {e: Outcome() for e in exercise_of_file.values()}
 
+    def exercise_of(self, path: str) -> str | None:
+        return self.exercise_of_file.get(path.split("::", 1)[0].rsplit("/", 1)[-1])
+
     def outcome_of(self, report) -> Outcome | None:
-        file_name = report.nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
-        exercise = self.exercise_of_file.get(file_name)
+        exercise = self.exercise_of(report.nodeid)
         return None if exercise is None else self.outcomes[exercise]
 
 
@@ -178,12 +191,20 @@ def _pytest_args(paths: list[Path], traceback: str = "auto") -> list[str]:
 def _main(args: list[str], collector: _Collector) -> str:
     """pytest.main with everything it prints captured; returns what it printed."""
     sink = io.StringIO()
+    env = {k: os.environ.get(k) for k in ("PYTEST_ADDOPTS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD")}
+    os.environ.pop("PYTEST_ADDOPTS", None)
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the suites need no third-party plugin
     gc.freeze()  # pytest collects garbage at exit; freezing the caller's heap keeps that cheap
     try:
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
             pytest.main(args, plugins=[collector])
     finally:
         gc.unfreeze()
+        for k, v in env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     return sink.getvalue()
 
 
