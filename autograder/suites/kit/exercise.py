@@ -224,7 +224,7 @@ class Function:
     def draw(self, c: Case, extra: Sequence[Arg] = ()) -> dict[str, Any]:
         """The arguments (then ``extra``, e.g. upstream gradients) of case ``c``, by name."""
         if c.args is not None:
-            values = list(c.args)
+            values = copies(list(c.args))
             specs = list(self.args if not callable(self.args) else []) + list(extra)
             a = {s.name: v for s, v in zip(specs, values, strict=False)}
         elif callable(self.args):
