@@ -147,6 +147,25 @@ class Case:
         self.label = label if label is not None else ", ".join(filter(None, (text, note)))
 
 
+def standard_cases(seed: int, sequence: bool = False) -> list[Case]:
+    """The standard sizes of a cell exercise, seeds ``seed``, ``seed + 1``, ...: a typical
+    case, N=1, H=1, D much larger than H, D = H, zero states, and for a sequence T=1."""
+    sizes = [
+        {"N": 2, "D": 3, "H": 4},
+        {"N": 3, "D": 4, "H": 5, "note": "random inputs"},
+        {"N": 1, "D": 3, "H": 4},
+        {"N": 3, "D": 2, "H": 1},
+        {"N": 3, "D": 7, "H": 2},
+        {"N": 2, "D": 4, "H": 4},
+        {"N": 2, "D": 3, "H": 3, "note": "zero states", "zero_states": True},
+    ]
+    if sequence:
+        for i, s in enumerate(sizes):
+            s["T"] = (3, 5, 4, 3, 2, 4, 3)[i]
+        sizes.append({"N": 3, "T": 1, "D": 2, "H": 4})
+    return [Case(seed + i, **s) for i, s in enumerate(sizes)]
+
+
 def _outputs_of(value: Any, names: Sequence[str]) -> dict[str, Any]:
     """A mistake's or reference's value as {output: value} (see :class:`Mistake`)."""
     if isinstance(value, dict):
@@ -308,6 +327,24 @@ class Function:
                 expect_unchanged(self.name, names, before, args)
 
         return test_inputs_not_modified
+
+    def dtype_test(self, c: Case):
+        """Given float64 arrays, every compared array output is float64 (no float32 on the way,
+        from torch's default dtype or an np.float32 cast)."""
+
+        @readable([f"{self.title}, float64 in, float64 out"], [c])
+        def test_dtype(student, case_):
+            with case(case_.label):
+                got = self.run(student, self.arguments(case_))
+                for name in self.compare:
+                    g = got[name]
+                    if type(g) is np.ndarray and g.dtype != np.float64:
+                        raise AssertionError(
+                            f"{name} has dtype {g.dtype}, but the inputs are float64: keep "
+                            "float64 throughout (no float32 arrays or tensors on the way)."
+                        )
+
+        return test_dtype
 
     def builtin_test(self, c: Case, forbidden: set[str], what: str):
         """The case must pass, and the function's code may not name ``forbidden`` (built-in
