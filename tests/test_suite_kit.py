@@ -210,3 +210,51 @@ def test_standard_cases_cover_the_edge_sizes():
     assert {"N": 1}.items() <= sizes[2].items() and sizes[3]["H"] == 1
     assert any(s["T"] == 1 for s in sizes) and any(s["D"] == s["H"] for s in sizes)
     assert any(c.zero_states for c in cases) and len({c.label for c in cases}) == len(cases)
+
+
+def _bits(logits, targets):
+    """Mean cross-entropy in bits per character of integer targets under softmax(logits)."""
+    z = logits - logits.max(axis=-1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    return float(-np.take_along_axis(logp, targets[..., None], -1).mean() / np.log(2))
+
+
+def _logits_and_targets(c):
+    rng = np.random.default_rng(c.seed)
+    N, V = c.sizes["N"], c.sizes["V"]
+    return [rng.standard_normal((N, V)), rng.integers(0, V, size=N)]
+
+
+BITS = Function(
+    "bits_per_character",
+    _logits_and_targets,
+    returns=("loss",),
+    reference=_bits,
+    names=("logits", "targets"),
+    numbers=("loss",),
+    title="bits per character",
+    hints="Check: the mean over characters of -log2 p(target).",
+    mistakes=[
+        Mistake(
+            "You used the natural log: divide by log(2) for bits.",
+            lambda lg, tg: _bits(lg, tg) * np.log(2),
+        ),  # fmt: skip
+    ],
+)
+
+
+def test_a_function_returning_a_number_is_checked_and_its_mistake_named():
+    c = Case(3, N=5, V=4)
+    test = BITS.tests([c])
+    test(lambda name: _bits, c)  # right: passes
+    with pytest.raises(AssertionError, match=r"^loss: .*natural log.*\[case: N=5, V=4\]$"):
+        test(lambda name: lambda lg, tg: _bits(lg, tg) * np.log(2), c)
+    with pytest.raises(AssertionError, match="loss must be a number"):
+        test(lambda name: lambda lg, tg: [1.0], c)
+
+    def in_place(logits, targets):
+        targets[0] = 0
+        return _bits(logits, targets)
+
+    with pytest.raises(AssertionError, match="targets after calling bits_per_character"):
+        BITS.unchanged_test(Case(4, N=5, V=4))(lambda name: in_place, Case(4, N=5, V=4))

@@ -205,7 +205,8 @@ class Function:
     """A graded function: ``name(*args)`` returns ``returns`` (one value when it is one name).
 
     args: the arguments as :class:`Arg` (random arrays of those shapes), or a callable
-        ``make(case) -> list`` for inputs no shape describes.
+        ``make(case) -> list`` for inputs no shape describes (integer targets, text...), whose
+        names ``names`` gives (for messages such as "targets after calling f").
     reference: the reference function (``solutions``), same signature and returns.
     compare: the outputs compared, in this order (default: every output but ``cache``).
     numbers: outputs that must be numbers (compared as 0-d arrays).
@@ -222,8 +223,9 @@ class Function:
                  numbers: Sequence[str] = (), mistakes: Sequence[Mistake] = (),
                  hints: dict[str, str] | str = "", shape_hints: dict[str, str] | str = "",
                  advice: Callable | None = None, title: str | None = None,
-                 atol: float = ATOL):  # fmt: skip
+                 atol: float = ATOL, names: Sequence[str] = ()):  # fmt: skip
         self.name, self.args, self.returns = name, args, tuple(returns)
+        self.names = tuple(names)
         self.reference = reference
         self.outputs = tuple(r for r in self.returns if r != CACHE)
         self.compare = tuple(compare or self.outputs)
@@ -236,18 +238,24 @@ class Function:
 
     # -- inputs
     def arg_names(self) -> list[str]:
-        if callable(self.args):
-            raise TypeError(f"{self.name}: arguments made by a function have no declared names")
-        return [a.name for a in self.args]
+        if not callable(self.args):
+            return [a.name for a in self.args]
+        if self.names:
+            return list(self.names)
+        raise TypeError(f"{self.name}: arguments made by a function need names=(...)")
+
+    def _named(self, values: list, extra: Sequence[Arg] = ()) -> dict[str, Any]:
+        known = [*(self.arg_names() if not callable(self.args) or self.names else []),
+                 *(e.name for e in extra)]  # fmt: skip
+        names = known + [f"argument {i + 1}" for i in range(len(known), len(values))]
+        return dict(zip(names, values, strict=False))
 
     def draw(self, c: Case, extra: Sequence[Arg] = ()) -> dict[str, Any]:
         """The arguments (then ``extra``, e.g. upstream gradients) of case ``c``, by name."""
         if c.args is not None:
-            values = copies(list(c.args))
-            specs = list(self.args if not callable(self.args) else []) + list(extra)
-            a = {s.name: v for s, v in zip(specs, values, strict=False)}
+            a = self._named(copies(list(c.args)), extra)
         elif callable(self.args):
-            a = dict(enumerate(self.args(c)))
+            a = self._named(list(self.args(c)), extra)
         else:
             specs = [*self.args, *extra]
             random = [s for s in specs if s.fixed is None]
