@@ -1,0 +1,129 @@
+"""Do two versions of the grader give the same files? Grade the same inputs, compare the outputs.
+
+    PYTHONPATH=/tmp/oldmain .venv/bin/python benchmarks/same_results.py snapshot /tmp/cmp/old
+    .venv/bin/python benchmarks/same_results.py snapshot /tmp/cmp/new
+    .venv/bin/python benchmarks/same_results.py compare /tmp/cmp/old /tmp/cmp/new
+
+``snapshot`` grades, with whatever ``autograder`` package Python imports (PYTHONPATH picks a
+checkout), the samples of every notebook through the command line (``python -m autograder
+grade``, default limits) and every hostile fixture of tests/fixtures/hostile (with the short
+limits of tests/test_grader.py) in a course copy at a fixed path, so that both versions see
+byte-identical submissions (the fixtures embed the course's path and a port). It keeps every
+file the grader writes: results JSON, feedback, grades.csv, Gradescope results.json and the
+autograded notebooks, plus the batch's notes. ``compare`` says which files differ, ignoring
+only each result's ``seconds``; it exits 1 when anything differs.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import socket
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = Path("/tmp/grading-compare")  # fixed: the fixtures embed the course's path
+PORT = 47_613  # fixed likewise: the network fixtures embed it
+HOSTILE = "01_rnn"
+GENERATED = ("gradebook.db", "executed", "submitted", "autograded", "grading", "__pycache__")
+
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def _course(dest: Path) -> Path:
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(ROOT / "course", dest, ignore=shutil.ignore_patterns(*GENERATED))
+    return dest
+
+
+def _grader():
+    """grade_batch, collect, write_all and Limits from the version under test."""
+    from autograder.export import write_all
+
+    try:  # the split grader
+        from autograder.limits import Limits
+
+        from autograder.batch import collect, grade_batch
+    except ImportError:  # main at 128e9cd
+        from autograder.grade import collect, grade_batch
+
+        from autograder.sandbox import Limits
+    return grade_batch, collect, write_all, Limits
+
+
+def snapshot(out: Path) -> None:
+    import autograder
+    from autograder.__main__ import main as cli
+
+    print("grader from", Path(autograder.__file__).parent, file=sys.stderr)
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    build = _load("course_build", ROOT / "course" / "build.py")
+
+    samples = _course(WORK / "samples")
+    build.build_samples(samples / "submitted")
+    for notebook in sorted(p.name for p in (ROOT / "course" / "samples").iterdir()):
+        args = ["grade", notebook, "--course", str(samples), "--no-progress", "--no-gradebook"]
+        assert cli(args) == 0, notebook
+    for part in ("grading", "autograded"):
+        shutil.copytree(samples / part, out / "samples" / part)
+
+    grade_batch, collect, write_all, Limits = _grader()
+    limits = Limits(
+        call_seconds=5, cell_seconds=10, exercise_seconds=60, memory_bytes=5 << 28, processes=64
+    )
+    hostile_course = _course(WORK / "hostile")
+    hostile = _load("hostile_fixtures", ROOT / "tests" / "fixtures" / "hostile" / "build.py")
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", PORT))
+    listener.listen(16)
+    hostile.build_all(hostile_course, PORT)
+    results, problems = grade_batch(HOSTILE, course=hostile_course, limits=limits, progress=False)
+    pairs, _ = collect(HOSTILE, hostile_course, [], None)
+    write_all(hostile_course, results, dict(pairs), None)
+    listener.close()
+    for part in ("grading", "autograded"):
+        shutil.copytree(hostile_course / part, out / "hostile" / part)
+    (out / "hostile" / "notes.json").write_text(json.dumps(sorted(problems), indent=1))
+    print(f"snapshot in {out}: {sum(1 for p in out.rglob('*') if p.is_file())} files")
+
+
+def _normal(path: Path) -> bytes:
+    if path.parent.name == "results" and path.suffix == ".json":
+        data = json.loads(path.read_text())
+        data.pop("seconds", None)  # the only field that depends on the run
+        return json.dumps(data, sort_keys=True, indent=1).encode()
+    return path.read_bytes()
+
+
+def compare(old: Path, new: Path) -> int:
+    a = {p.relative_to(old) for p in old.rglob("*") if p.is_file()}
+    b = {p.relative_to(new) for p in new.rglob("*") if p.is_file()}
+    differ = [str(p) for p in sorted(a & b) if _normal(old / p) != _normal(new / p)]
+    for p in sorted(a - b):
+        print("only in", old, p)
+    for p in sorted(b - a):
+        print("only in", new, p)
+    for p in differ:
+        print("differs:", p)
+    same = not differ and a == b
+    print(f"{len(a & b)} files compared: " + ("identical" if same else f"{len(differ)} differ"))
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "snapshot":
+        snapshot(Path(sys.argv[2]))
+    elif len(sys.argv) == 4 and sys.argv[1] == "compare":
+        sys.exit(compare(Path(sys.argv[2]), Path(sys.argv[3])))
+    else:
+        sys.exit(__doc__)
