@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from autograder import sandbox, warm
+    from autograder import isolation, warm
     from autograder.batch import collect, grade_batch
     from autograder.config import COURSE, release_notebook
     from autograder.export import write_all
@@ -43,8 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     if not release.is_file():
         print(f"no released notebook at {release}: run `make course` first.", file=sys.stderr)
         return 2
-    use_bwrap = sandbox.bwrap_in_use(None)
-    print(sandbox.isolation_note(use_bwrap), flush=True)  # first, so nobody can miss it
+    use_bwrap = isolation.bwrap_in_use(None)
+    print(isolation.isolation_note(use_bwrap), flush=True)  # first, so nobody can miss it
     use_warm = warm.warm_possible(use_bwrap) and not args.cold
     if use_warm:
         print("workers: warm (forked from a sandbox that has loaded the libraries; each in its own")

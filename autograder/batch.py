@@ -17,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from autograder import sandbox
+from autograder import isolation
 from autograder.config import COURSE, DEFAULT_LIMITS, STUDENT_NAME, Limits, clip, output_dir, show
 from autograder.gates import calibrate_gates
 from autograder.grading import Job, grade_submission, make_job
@@ -115,7 +115,7 @@ class Executor:
 
 
 def _pool_init() -> None:
-    sandbox.set_parent_death_signal()  # a killed command leaves no grading process behind
+    isolation.set_parent_death_signal()  # a killed command leaves no grading process behind
     # a pool process ends without running atexit: stop its zygote (and remove its cgroup) then
     multiprocessing.util.Finalize(None, stop_zygotes, exitpriority=0)
 
@@ -163,7 +163,7 @@ def grade_batch(
     """Grade many submissions in parallel; reuse results whose key is unchanged."""
     from tqdm.auto import tqdm
 
-    use_bwrap = sandbox.bwrap_in_use(use_bwrap)  # decided here, so every process agrees
+    use_bwrap = isolation.bwrap_in_use(use_bwrap)  # decided here, so every process agrees
     use_warm = warm_possible(use_bwrap) and warm is not False
     release = load_release(assignment, course)
     if exercise and exercise not in release.exercises:

@@ -1,5 +1,8 @@
-"""cgroup v1 for workers: a group per worker limits its processes, memory and CPU, and is how every
-process of a worker is found and killed, even ones that left its process group."""
+"""cgroup v1 groups per worker: limits on its processes, memory and CPU, and how they are killed.
+
+The group is how every process of a worker is found and killed, even ones that left its process
+group.
+"""
 
 from __future__ import annotations
 

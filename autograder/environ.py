@@ -1,5 +1,7 @@
-"""The process environment: variables set for a block and restored after, and nbgrader's commands
-run with this Python's bin folder on PATH (nbgrader starts ``alembic`` from there)."""
+"""The process environment: variables set and restored, and nbgrader run with this Python's PATH.
+
+nbgrader starts ``alembic`` from the environment's bin folder, so it is put first on PATH.
+"""
 
 from __future__ import annotations
 
@@ -10,24 +12,24 @@ import sys
 from pathlib import Path
 
 
+def _apply(values: dict[str, str | None]) -> None:
+    for k, v in values.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
 @contextlib.contextmanager
 def environ(**changes: str | None):
     """Set (a string) or remove (None) environment variables while the block runs; put back
     what was there afterwards."""
     saved = {k: os.environ.get(k) for k in changes}
     try:
-        for k, v in changes.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        _apply(changes)
         yield
     finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        _apply(saved)
 
 
 def tools_env() -> dict[str, str]:

@@ -1,5 +1,8 @@
-"""Exports of a batch: CSV, Gradescope results.json, feedback files, the autograded notebooks that
-formgrader and ``nbgrader generate_feedback`` read, and the gradebook (autograder/gradebook.py)."""
+"""Exports of a batch: feedback files, CSV, Gradescope results.json, autograded notebooks.
+
+The autograded notebooks are what formgrader and ``nbgrader generate_feedback`` read; the
+gradebook itself is written by autograder/gradebook.py.
+"""
 
 from __future__ import annotations
 

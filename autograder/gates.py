@@ -1,5 +1,8 @@
-"""The visible tests: each exercise's gate, run here against proxies or in the worker, and where
-each one runs (calibrated once per release on the instructor's solution)."""
+"""The visible tests that gate each exercise: where each runs, and running it there.
+
+A gate runs here against proxies, or in the worker; which one is calibrated once per release on
+the instructor's solution.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""nbgrader's gradebook, read and written in one place: scores in (one transaction per submission),
-scores out, and the per-exercise table the command prints."""
+"""nbgrader's gradebook, read and written in one place.
+
+Scores in (one transaction per submission), scores out, and the per-exercise table the command
+prints.
+"""
 
 from __future__ import annotations
 

@@ -20,10 +20,11 @@ from autograder.config import DEFAULT_LIMITS, Limits, clip
 from autograder.gates import calibrate_gates, run_gate_here, run_gate_in_worker
 from autograder.hidden import Outcome
 from autograder.integrity import plan_submission
+from autograder.isolation import isolation_note
 from autograder.proxy import RemoteStudent
 from autograder.release import Release
 from autograder.results import ExerciseResult, SubmissionResult, submission_key
-from autograder.sandbox import SandboxedWorker, WorkerDied, isolation_note
+from autograder.sandbox import SandboxedWorker, WorkerDied
 from autograder.submission import read_submission
 
 

@@ -1,5 +1,8 @@
-"""The student proxy: the ``student`` of the visible tests and hidden suites, backed by a sandboxed
-worker, with the messages a student reads when a call fails or a function is not their own."""
+"""The student proxy: the student's functions as the tests see them, called in the sandboxed worker.
+
+It is the ``student`` of the visible tests and the hidden suites, with the messages a student
+reads when a call fails or a function is not their own.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""The released notebook of an assignment, parsed once per batch: its graded and locked cells, the
-exercises, what the read-only cells import, and what every result's key depends on."""
+"""The released notebook of an assignment, parsed once per batch.
+
+Its graded and locked cells, the exercises, what the read-only cells import, and what every
+result's key depends on.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""Results: one JSON file per submission, written atomically, and the key that says when it is
-still valid (the file, the release, the instructor's solution, the suites, the grader's version)."""
+"""Results: one JSON file per submission, written atomically, and the key that keeps it valid.
+
+The key covers the file, the release, the instructor's solution, the suites and the grader's
+version.
+"""
 
 from __future__ import annotations
 

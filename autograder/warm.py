@@ -25,11 +25,9 @@ import time
 from autograder import cgroups
 from autograder.cgroups import CGROUP_PREFIX, CGROUP_V1, kill_cgroup, make_cgroups, remove_cgroup
 from autograder.config import Limits
-from autograder.sandbox import (
+from autograder.isolation import (
     SANDBOX_IDS,
     WORKER_DIR,
-    SandboxedWorker,
-    WorkerDied,
     bwrap_command,
     bwrap_in_use,
     install_worker,
@@ -39,6 +37,7 @@ from autograder.sandbox import (
     worker_command,
     worker_env,
 )
+from autograder.sandbox import SandboxedWorker, WorkerDied
 
 # change user; namespaces and mounts; bring up the loopback of each child's network namespace
 ZYGOTE_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_SYS_ADMIN", "CAP_NET_ADMIN")

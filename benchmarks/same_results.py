@@ -8,7 +8,8 @@
 checkout), the samples of every notebook through the command line (``python -m autograder
 grade``, default limits) and every hostile fixture of tests/fixtures/hostile (with the short
 limits of tests/test_grader.py) in a course copy at a fixed path, so that both versions see
-byte-identical submissions (the fixtures embed the course's path and a port). It keeps every
+byte-identical submissions (the fixtures embed the course's path and a port; the first snapshot
+builds them, the next ones copy them from /tmp/grading-compare/inputs). It keeps every
 file the grader writes: results JSON, feedback, grades.csv, Gradescope results.json and the
 autograded notebooks, plus the batch's notes. ``compare`` says which files differ, ignoring
 only each result's ``seconds``; it exits 1 when anything differs.
@@ -16,8 +17,9 @@ only each result's ``seconds``; it exits 1 when anything differs.
 
 from __future__ import annotations
 
-import importlib.util
+import difflib
 import json
+import runpy
 import shutil
 import socket
 import sys
@@ -30,17 +32,18 @@ HOSTILE = "01_rnn"
 GENERATED = ("gradebook.db", "executed", "submitted", "autograded", "grading", "__pycache__")
 
 
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-def _course(dest: Path) -> Path:
+def _course(dest: Path, build_submissions) -> Path:
+    """A course copy at ``dest`` with its submissions: built by ``build_submissions(course)`` the
+    first time, then copied from WORK/inputs, so that every version grades the same bytes (the
+    builders give new cells random ids)."""
     shutil.rmtree(dest, ignore_errors=True)
     shutil.copytree(ROOT / "course", dest, ignore=shutil.ignore_patterns(*GENERATED))
+    kept = WORK / "inputs" / dest.name
+    if not kept.is_dir():
+        build_submissions(dest)
+        shutil.copytree(dest / "submitted", kept, symlinks=True)
+    else:
+        shutil.copytree(kept, dest / "submitted", symlinks=True)
     return dest
 
 
@@ -49,9 +52,8 @@ def _grader():
     from autograder.export import write_all
 
     try:  # the split grader
-        from autograder.limits import Limits
-
         from autograder.batch import collect, grade_batch
+        from autograder.config import Limits
     except ImportError:  # main at 128e9cd
         from autograder.grade import collect, grade_batch
 
@@ -66,10 +68,9 @@ def snapshot(out: Path) -> None:
     print("grader from", Path(autograder.__file__).parent, file=sys.stderr)
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    build = _load("course_build", ROOT / "course" / "build.py")
+    build = runpy.run_path(str(ROOT / "course" / "build.py"))
 
-    samples = _course(WORK / "samples")
-    build.build_samples(samples / "submitted")
+    samples = _course(WORK / "samples", lambda c: build["build_samples"](c / "submitted"))
     for notebook in sorted(p.name for p in (ROOT / "course" / "samples").iterdir()):
         args = ["grade", notebook, "--course", str(samples), "--no-progress", "--no-gradebook"]
         assert cli(args) == 0, notebook
@@ -80,13 +81,12 @@ def snapshot(out: Path) -> None:
     limits = Limits(
         call_seconds=5, cell_seconds=10, exercise_seconds=60, memory_bytes=5 << 28, processes=64
     )
-    hostile_course = _course(WORK / "hostile")
-    hostile = _load("hostile_fixtures", ROOT / "tests" / "fixtures" / "hostile" / "build.py")
+    hostile = runpy.run_path(str(ROOT / "tests" / "fixtures" / "hostile" / "build.py"))
+    hostile_course = _course(WORK / "hostile", lambda c: hostile["build_all"](c, PORT))
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", PORT))
     listener.listen(16)
-    hostile.build_all(hostile_course, PORT)
     results, problems = grade_batch(HOSTILE, course=hostile_course, limits=limits, progress=False)
     pairs, _ = collect(HOSTILE, hostile_course, [], None)
     write_all(hostile_course, results, dict(pairs), None)
@@ -105,6 +105,19 @@ def _normal(path: Path) -> bytes:
     return path.read_bytes()
 
 
+def _explain(a: dict, b: dict) -> None:
+    """The fields of two results that differ; for text, the lines."""
+    for k in sorted(set(a) | set(b)):
+        if a.get(k) == b.get(k):
+            continue
+        if isinstance(a.get(k), str) and isinstance(b.get(k), str):
+            diff = difflib.unified_diff(a[k].splitlines(), b[k].splitlines(), lineterm="", n=0)
+            lines = [d for d in diff if d[:1] in "+-" and d[:3] not in ("+++", "---")]
+            print(f"  {k}:", *(f"\n    {d[:200]}" for d in lines))
+        else:
+            print(f"  {k}: {str(a.get(k))[:200]} -> {str(b.get(k))[:200]}")
+
+
 def compare(old: Path, new: Path) -> int:
     a = {p.relative_to(old) for p in old.rglob("*") if p.is_file()}
     b = {p.relative_to(new) for p in new.rglob("*") if p.is_file()}
@@ -115,6 +128,8 @@ def compare(old: Path, new: Path) -> int:
         print("only in", new, p)
     for p in differ:
         print("differs:", p)
+        if p.endswith(".json") and "/results/" in p:
+            _explain(json.loads(_normal(old / p)), json.loads(_normal(new / p)))
     same = not differ and a == b
     print(f"{len(a & b)} files compared: " + ("identical" if same else f"{len(differ)} differ"))
     return 0 if same else 1

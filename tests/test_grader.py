@@ -33,7 +33,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import sandbox, warm
+from autograder import isolation, warm
 from autograder.__main__ import main as cli
 from autograder.batch import collect, grade_batch
 from autograder.config import Limits
@@ -58,7 +58,7 @@ SAMPLES = ("correct", "mistakes", "unanswered")
 LIMITS = Limits(
     call_seconds=5, cell_seconds=10, exercise_seconds=60, memory_bytes=5 << 28, processes=64
 )
-needs_bwrap = pytest.mark.skipif(sandbox.BWRAP is None, reason="bubblewrap is not installed")
+needs_bwrap = pytest.mark.skipif(isolation.BWRAP is None, reason="bubblewrap is not installed")
 
 
 def _load(name: str, path: Path):
@@ -216,7 +216,7 @@ class Batch:
 @pytest.fixture(scope="module")
 def batch(template, tmp_path_factory) -> Batch:
     """Every hostile fixture and the three samples, graded in one batch."""
-    if sandbox.BWRAP is None:
+    if isolation.BWRAP is None:
         pytest.skip("bubblewrap is not installed: hostile code would run unconfined")
     course = _copy(template, tmp_path_factory.mktemp("hostile") / "course")
     listener = socket.socket()
@@ -552,7 +552,7 @@ def test_without_bubblewrap_warns_first_and_still_isolates(template, tmp_path, m
     nb, _ = hostile._code_case(course, "os_exit", {})  # os._exit only: nothing that harms others
     (course / "submitted" / "os_exit" / A).mkdir(parents=True)
     nbformat.write(nb, course / "submitted" / "os_exit" / A / f"{A}.ipynb")
-    monkeypatch.setattr(sandbox, "BWRAP", None)
+    monkeypatch.setattr(isolation, "BWRAP", None)
     assert cli(["grade", A, "--course", str(course), "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0].startswith("WARNING: bubblewrap is not installed"), out[:300]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import sandbox
+from autograder import isolation
 from autograder.config import Limits
 from autograder.sandbox import SandboxedWorker, WorkerDied
 from autograder.warm import WarmWorker, warm_possible, zygote_for
@@ -90,7 +90,7 @@ def test_a_warm_worker_sees_what_a_cold_one_sees(warm):
         seen_cold = _probe(cold)
     seen_warm = _probe(warm())
     assert seen_warm == seen_cold
-    assert seen_warm["uid"] == seen_warm["euid"] == sandbox.SANDBOX_IDS[0]
+    assert seen_warm["uid"] == seen_warm["euid"] == isolation.SANDBOX_IDS[0]
     assert seen_warm["caps"] == ["0000000000000000"]
     assert seen_warm["solutions"] == "ModuleNotFoundError"
     assert seen_warm["network"] != "None"  # the connection failed
@@ -123,7 +123,9 @@ def test_nothing_passes_from_one_child_to_the_next(warm):
     assert second.request({"op": "exec", "code": look, "label": "b"})["ok"]
     seen = second.request({"op": "value", "name": "seen"})["value"]
     assert "answers.txt" not in seen
-    assert set(seen) <= {Path(p).parts[2] for p in sandbox.python_paths() if p.startswith("/tmp/")}
+    assert set(seen) <= {
+        Path(p).parts[2] for p in isolation.python_paths() if p.startswith("/tmp/")
+    }
     assert second.request({"op": "value", "name": "shm"})["value"] == []
     assert second.request({"op": "value", "name": "pids"})["value"] == [1, 2]
 

@@ -1,6 +1,8 @@
-"""Running a student's ``nn.Module`` (or a function on a ``torch.nn`` module) on plain data, with
-torch's fused recurrent kernels switched off: the same computation in the sandboxed worker and in
-nbgrader's in-process grading (autograder/hidden.py)."""
+"""Running a student's ``nn.Module`` on plain data with torch's fused recurrent kernels off.
+
+Also a student's function applied to a ``torch.nn`` module. The same computation runs in the
+sandboxed worker and in nbgrader's in-process grading (autograder/hidden.py).
+"""
 
 from __future__ import annotations
 

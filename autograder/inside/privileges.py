@@ -1,5 +1,7 @@
-"""Becoming the sandbox's unprivileged user, for good (the worker, the zygote's children and the
-fallback without bubblewrap all drop the same way), and the C library for the kernel calls."""
+"""Becoming the sandbox's unprivileged user for good, and the C library for the kernel calls.
+
+The worker, the zygote's children and the fallback without bubblewrap all drop the same way.
+"""
 
 from __future__ import annotations
 
