@@ -18,9 +18,9 @@ Isolation, outermost first:
 4. A wall-clock limit on every request, enforced here: a worker that does not answer in time is
    killed with all its processes.
 Where bubblewrap is missing the worker runs with 2 to 4 only (as nobody if nobody can run this
-Python, otherwise as the current user, without network when the kernel allows), and
-autograder/isolation.py builds these layers and says which is in force; warm workers (forked from a
-zygote) are in autograder/warm.py.
+Python, otherwise as the current user, without network when the kernel allows).
+autograder/isolation.py builds these layers and says which is in force (``isolation_note``);
+warm workers (forked from a zygote) are in autograder/warm.py.
 """
 
 from __future__ import annotations

@@ -69,11 +69,11 @@ def _ns_pid(host_pid: int) -> int | None:
 class Zygote:
     """A sandbox that has imported the heavy libraries once and forks a worker per submission.
 
-    It runs ``worker.py --zygote`` in bubblewrap like a cold worker, but as root inside with the
-    capabilities in ZYGOTE_CAPS, and never runs student code; every child it forks isolates
-    itself (new mount, PID, network and IPC namespaces, its own /tmp and /proc, rlimits) and
-    becomes nobody before it reads a request (see ``worker.zygote_main``). One zygote serves
-    one grading process, one submission at a time.
+    It runs ``inside/__main__.py --zygote`` in bubblewrap like a cold worker, but as root
+    inside with the capabilities in ZYGOTE_CAPS, and never runs student code; every child it
+    forks isolates itself (new mount, PID, network and IPC namespaces, its own /tmp and /proc,
+    rlimits) and becomes nobody before it reads a request (see ``inside.zygote``). One zygote
+    serves one grading process, one submission at a time.
     """
 
     def __init__(self, preload: tuple[str, ...], limits: Limits | None = None):

@@ -1,4 +1,4 @@
-"""The code that runs inside the sandbox, copied there as this folder (see autograder/sandbox.py).
+"""The code that runs inside the sandbox, copied there as this folder (autograder/isolation.py).
 
 It imports nothing from the rest of the repository (only the standard library, numpy and, lazily,
 torch), and the grading process imports it too: the channel's framing and codec, the privilege
