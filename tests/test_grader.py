@@ -35,7 +35,7 @@ import pytest
 
 from autograder import isolation, warm
 from autograder.__main__ import main as cli
-from autograder.batch import collect, grade_batch
+from autograder.batch import LOST, Executor, collect, grade_batch, grade_task
 from autograder.config import Limits
 from autograder.environ import run_nbgrader
 from autograder.export import feedback_text, gradescope_json, write_all
@@ -567,6 +567,36 @@ def test_without_bubblewrap_warns_first_and_still_isolates(template, tmp_path, m
 
 
 # --------------------------------------------------------------------------- the pieces
+def test_a_batch_runs_behind_any_executor(template, tmp_path):
+    """All a batch needs of an executor is ``run``: here one that grades in this process and
+    loses a job on its first attempt (as when a grading process dies). The lost job is run
+    again, and every student ends with exactly one result."""
+    course = _copy(template, tmp_path / "course")
+    for name in ("ann", "bob"):
+        path = course / "submitted" / name / A / f"{A}.ipynb"
+        path.parent.mkdir(parents=True)
+        path.write_text("")  # unreadable: graded without a worker
+
+    class InProcess(Executor):
+        def __init__(self):
+            self.attempts: list[list[str]] = []
+
+        def run(self, jobs):
+            self.attempts.append([job.student for job in jobs])
+            for job in jobs:
+                lose = len(self.attempts) == 1 and job.student == "ann"
+                yield job, (LOST if lose else grade_task(job))
+
+    executor = InProcess()
+    results, problems = grade_batch(A, course=course, executor=executor, progress=False)
+    assert executor.attempts == [["ann", "bob"], ["ann"]]
+    assert problems == []
+    assert [r.student for r in results] == ["ann", "bob"]
+    assert all(not r.readable and "file is empty" in r.findings[0] for r in results)
+    stored = sorted(p.name for p in (course / "grading" / A / "results").glob("*.json"))
+    assert stored == ["ann.json", "bob.json"]
+
+
 def test_reading_refuses_links_fifos_and_huge_files(tmp_path):
     good = tmp_path / "nb.ipynb"
     good.write_text("{}")
