@@ -44,6 +44,7 @@ import platform
 import random
 import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -522,6 +523,11 @@ def main(argv=None) -> int:
             status = 1
         if name != "ours":  # a variant of our grader: against ours, time and scores
             summary[name]["seconds_vs_ours"] = wall / timings["ours"]["seconds"]
+            ours_rounds = timings["ours"]["rounds_seconds"]
+            pairs = zip(timings[name]["rounds_seconds"], ours_rounds, strict=True)
+            per_round = [a / b for a, b in pairs]  # same round: the same moment of the machine
+            summary[name]["seconds_vs_ours_per_round"] = per_round
+            summary[name]["seconds_vs_ours_median_of_rounds"] = statistics.median(per_round)
             summary[name]["score_differences_vs_ours"] = len(
                 compare(got, scores["ours"][0], submissions)
             )
@@ -580,7 +586,8 @@ def main(argv=None) -> int:
             secs = ", ".join(f"{x:.1f}" for x in timings[name]["rounds_seconds"])
             mine = ", ".join(f"{x:.1f}" for x in timings["ours"]["rounds_seconds"])
             print(
-                f"{name} / ours (median of {args.rounds} rounds): {row['seconds_vs_ours']:.3f} "
+                f"{name} / ours: {row['seconds_vs_ours']:.3f} (ratio of medians), "
+                f"{row['seconds_vs_ours_median_of_rounds']:.3f} (median of per-round ratios) "
                 f"({name}: {secs} s; ours: {mine} s); score differences: "
                 f"{row['score_differences_vs_ours']}"
             )
