@@ -33,7 +33,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import isolation, warm
+from autograder import isolation
 from autograder.__main__ import main as cli
 from autograder.batch import LOST, Executor, collect, grade_batch, grade_task
 from autograder.config import Limits
@@ -49,6 +49,7 @@ from autograder.release import load_release
 from autograder.results import load_result
 from autograder.sandbox import SandboxedWorker, WorkerDied
 from autograder.submission import notebook_text, parse_notebook, read_submission
+from autograder.warm import WarmWorker, warm_possible
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
@@ -164,7 +165,7 @@ def samples_graded(template, tmp_path_factory) -> Path:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not warm.warm_possible(), reason="warm workers are not used here")
+@pytest.mark.skipif(not warm_possible(), reason="warm workers are not used here")
 def test_cold_workers_grade_as_warm_ones(template, samples_graded, tmp_path, capsys):
     """The samples were graded with warm workers; a cold sandbox per submission (--cold) gives
     the same result files, messages included."""
@@ -780,9 +781,9 @@ def test_keyrings_and_user_namespaces_are_refused(warm):
     """A hostile review kept data from one submission to the next in the kernel keyring of
     uid nobody, and could create user namespaces: a seccomp filter refuses both (EPERM), while
     processes and threads still work."""
-    if warm and not warm.warm_possible():
+    if warm and not warm_possible():
         pytest.skip("warm workers are not used here")
-    w = warm.WarmWorker(("numpy",)) if warm else SandboxedWorker(Limits())
+    w = WarmWorker(("numpy",)) if warm else SandboxedWorker(Limits())
     w.start()
     try:
         assert w.request({"op": "output"})["note"] == ""  # the filter is in force
