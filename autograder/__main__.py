@@ -32,19 +32,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from autograder import sandbox
-    from autograder.export import GradebookError, write_all
-    from autograder.grade import COURSE, collect, grade_batch
+    from autograder import isolation, warm
+    from autograder.batch import collect, grade_batch
+    from autograder.config import COURSE, release_notebook
+    from autograder.export import write_all
+    from autograder.gradebook import GradebookError
 
     course = Path(args.course).resolve() if args.course else COURSE
-    release = course / "release" / args.assignment / f"{args.assignment}.ipynb"
+    release = release_notebook(course, args.assignment)
     if not release.is_file():
         print(f"no released notebook at {release}: run `make course` first.", file=sys.stderr)
         return 2
-    use_bwrap = sandbox._use_bwrap(None)
-    print(sandbox.isolation_note(use_bwrap), flush=True)  # first, so nobody can miss it
-    warm = sandbox.warm_possible(use_bwrap) and not args.cold
-    if warm:
+    use_bwrap = isolation.bwrap_in_use(None)
+    print(isolation.isolation_note(use_bwrap), flush=True)  # first, so nobody can miss it
+    use_warm = warm.warm_possible(use_bwrap) and not args.cold
+    if use_warm:
         print("workers: warm (forked from a sandbox that has loaded the libraries; each in its own")
         print("         namespaces, /tmp, cgroups and limits, as user nobody)", flush=True)
     t0 = time.perf_counter()
@@ -59,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             args.force,
             progress=not args.no_progress,
             use_bwrap=use_bwrap,
-            warm=warm,
+            warm=use_warm,
         )
     except ValueError as e:
         print(e, file=sys.stderr)

@@ -1,5 +1,8 @@
-"""Where grading results go: nbgrader's gradebook, CSV, Gradescope results.json, feedback files,
-and the autograded notebooks that formgrader and ``nbgrader generate_feedback`` read."""
+"""Exports of a batch: feedback files, CSV, Gradescope results.json, autograded notebooks.
+
+The autograded notebooks are what formgrader and ``nbgrader generate_feedback`` read; the
+gradebook itself is written by autograder/gradebook.py.
+"""
 
 from __future__ import annotations
 
@@ -10,59 +13,10 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.grade import (
-    SubmissionResult,
-    _atomic_write,
-    load_result,
-    notebook_text,
-    output_dir,
-    parse_notebook,
-    read_submission,
-)
-
-
-class GradebookError(Exception):
-    pass
-
-
-def write_gradebook(db_url: str, assignment: str, results: list[SubmissionResult]) -> None:
-    """Set the autograded scores of each submission, one transaction per submission.
-
-    Idempotent: rows are found or created once and then updated, so running it again (or after
-    a crash) leaves exactly one grade per cell. Written answers that were answered are marked
-    for manual grading; unanswered ones get 0, as nbgrader does.
-    """
-    import warnings
-
-    from nbgrader.api import Gradebook, MissingEntry
-    from sqlalchemy.exc import SAWarning
-
-    with Gradebook(db_url) as gb, warnings.catch_warnings():
-        warnings.simplefilter("ignore", SAWarning)  # raised inside nbgrader's add_submission
-        try:
-            gb.find_assignment(assignment)
-        except MissingEntry:
-            raise GradebookError(
-                f"{assignment} is not in the gradebook: run `nbgrader generate_assignment "
-                f"{assignment}` in the course folder first."
-            ) from None
-        for r in results:
-            gb.update_or_create_student(r.student)
-            try:
-                sub = gb.find_submission(assignment, r.student)
-            except MissingEntry:
-                sub = gb.add_submission(assignment, r.student)
-            for nb in sub.notebooks:
-                for grade in nb.grades:
-                    if grade.name.startswith("test_"):
-                        ex = r.exercises.get(grade.name.removeprefix("test_"))
-                        grade.auto_score = ex.score if ex else 0.0
-                        grade.needs_manual_grade = False
-                    elif grade.name in r.written:
-                        answered = r.written[grade.name]
-                        grade.auto_score = None if answered else 0.0
-                        grade.needs_manual_grade = answered
-            gb.db.commit()
+from autograder.config import output_dir, release_notebook
+from autograder.gradebook import write_gradebook
+from autograder.results import SubmissionResult, atomic_write, load_result
+from autograder.submission import notebook_text, parse_notebook, read_submission
 
 
 def feedback_text(r: SubmissionResult) -> str:
@@ -138,7 +92,7 @@ def write_autograded_notebook(course: Path, r: SubmissionResult, submission: str
     """autograded/<student>/<assignment>/<assignment>.ipynb for formgrader and feedback: the
     release notebook with the student's answers, and each test cell's result as its output."""
     a = r.assignment
-    release = nbformat.read(course / "release" / a / f"{a}.ipynb", as_version=4)
+    release = nbformat.read(release_notebook(course, a), as_version=4)
     answers = {}
     raw, problem = read_submission(submission)  # the same careful reading as for grading
     text = None if problem else notebook_text(raw)[0]
@@ -163,7 +117,7 @@ def write_autograded_notebook(course: Path, r: SubmissionResult, submission: str
                     text += "".join(f"\n  {t}: {m}" for t, m in ex.failures.items())
                 c.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text + "\n")]
     dest = course / "autograded" / r.student / a / f"{a}.ipynb"
-    _atomic_write(dest, nbformat.writes(release))
+    atomic_write(dest, nbformat.writes(release))
 
 
 def write_all(
@@ -175,15 +129,15 @@ def write_all(
     a = results[0].assignment
     out = output_dir(course, a)
     for r in results:
-        _atomic_write(out / "feedback" / f"{r.student}.md", feedback_text(r))
-        _atomic_write(out / "gradescope" / r.student / "results.json", gradescope_json(r))
+        atomic_write(out / "feedback" / f"{r.student}.md", feedback_text(r))
+        atomic_write(out / "gradescope" / r.student / "results.json", gradescope_json(r))
         if r.student in submissions:
             write_autograded_notebook(course, r, submissions[r.student])
     # every student with a result, not only this run's (after --student, the others stay)
     stored = [load_result(p) for p in sorted((out / "results").glob("*.json"))]
     everyone = {r.student: r for r in stored if r is not None and r.assignment == a}
     everyone.update({r.student: r for r in results})
-    _atomic_write(out / "grades.csv", csv_text([everyone[k] for k in sorted(everyone)]))
+    atomic_write(out / "grades.csv", csv_text([everyone[k] for k in sorted(everyone)]))
     if db_url:
         write_gradebook(db_url, a, results)
     return {

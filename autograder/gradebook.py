@@ -1,8 +1,58 @@
-"""Read scores out of nbgrader's gradebook and print them as a per-exercise table."""
+"""nbgrader's gradebook, read and written in one place.
+
+Scores in (one transaction per submission), scores out, and the per-exercise table the command
+prints.
+"""
 
 from __future__ import annotations
 
 from nbgrader.api import Gradebook
+
+from autograder.results import SubmissionResult
+
+
+class GradebookError(Exception):
+    pass
+
+
+def write_gradebook(db_url: str, assignment: str, results: list[SubmissionResult]) -> None:
+    """Set the autograded scores of each submission, one transaction per submission.
+
+    Idempotent: rows are found or created once and then updated, so running it again (or after
+    a crash) leaves exactly one grade per cell. Written answers that were answered are marked
+    for manual grading; unanswered ones get 0, as nbgrader does.
+    """
+    import warnings
+
+    from nbgrader.api import MissingEntry
+    from sqlalchemy.exc import SAWarning
+
+    with Gradebook(db_url) as gb, warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)  # raised inside nbgrader's add_submission
+        try:
+            gb.find_assignment(assignment)
+        except MissingEntry:
+            raise GradebookError(
+                f"{assignment} is not in the gradebook: run `nbgrader generate_assignment "
+                f"{assignment}` in the course folder first."
+            ) from None
+        for r in results:
+            gb.update_or_create_student(r.student)
+            try:
+                sub = gb.find_submission(assignment, r.student)
+            except MissingEntry:
+                sub = gb.add_submission(assignment, r.student)
+            for nb in sub.notebooks:
+                for grade in nb.grades:
+                    if grade.name.startswith("test_"):
+                        ex = r.exercises.get(grade.name.removeprefix("test_"))
+                        grade.auto_score = ex.score if ex else 0.0
+                        grade.needs_manual_grade = False
+                    elif grade.name in r.written:
+                        answered = r.written[grade.name]
+                        grade.auto_score = None if answered else 0.0
+                        grade.needs_manual_grade = answered
+            gb.db.commit()
 
 
 def scores(db_url: str, assignment: str) -> dict[str, dict[str, float]]:

@@ -35,7 +35,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import io
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,11 +42,11 @@ from typing import Any
 
 import pytest
 
-from autograder.worker import BuiltinUsed, run_module_check, run_module_function
+from autograder.config import SUITES, from_reference, imported_from_course
+from autograder.environ import environ
+from autograder.inside.modules import BuiltinUsed, run_module_check, run_module_function
 
-SUITES = Path(__file__).resolve().parent / "suites"
-# Modules a student's function must not come from: using them would hand in the reference.
-REFERENCE_PACKAGES = ("solutions", "autograder")
+__all__ = ["Outcome", "StudentNamespace", "run_hidden_suite", "run_module_check", "run_suite"]
 
 
 class StudentNamespace:
@@ -63,11 +62,8 @@ class StudentNamespace:
         if not callable(fn):
             pytest.fail(f"{name} is a {type(fn).__name__}, not a function.", pytrace=False)
         module = getattr(fn, "__module__", "") or ""
-        if module.split(".")[0] in REFERENCE_PACKAGES:
-            pytest.fail(
-                f"{name} is imported from the course's {module} package; write your own.",
-                pytrace=False,
-            )
+        if from_reference(module):
+            pytest.fail(imported_from_course(name, module), pytrace=False)
         return fn
 
     def module_check(self, class_name: str, **kwargs) -> dict:
@@ -192,20 +188,14 @@ def _pytest_args(paths: list[Path], traceback: str = "auto") -> list[str]:
 def _main(args: list[str], collector: _Collector) -> str:
     """pytest.main with everything it prints captured; returns what it printed."""
     sink = io.StringIO()
-    env = {k: os.environ.get(k) for k in ("PYTEST_ADDOPTS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD")}
-    os.environ.pop("PYTEST_ADDOPTS", None)
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the suites need no third-party plugin
+    # the suites need no third-party plugin, and no options from the caller's environment
+    env = environ(PYTEST_ADDOPTS=None, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     gc.freeze()  # pytest collects garbage at exit; freezing the caller's heap keeps that cheap
     try:
-        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        with env, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
             pytest.main(args, plugins=[collector])
     finally:
         gc.unfreeze()
-        for k, v in env.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     return sink.getvalue()
 
 

@@ -44,6 +44,7 @@ import platform
 import random
 import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -59,6 +60,8 @@ RELEASE = COURSE / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 SAMPLES = COURSE / "samples" / ASSIGNMENT
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from autograder.environ import tools_env  # noqa: E402 (the repository is on sys.path now)
 
 # Partly wrong answers: right on the visible tests, wrong on a few hidden tests (edge cases,
 # inputs changed in place, a zero norm). Caches are tuples, as in the "correct" sample, so that
@@ -167,6 +170,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         metavar="NAME=COMMAND",
         help="another grader command to time the same way, on its own copy of the course "
         "(repeatable; e.g. a script that patches the grader, to measure a change)",
+    )
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run every grader this many times, interleaved (round r starts at the r-th grader); "
+        "each grader's time is the median of its rounds (default 1)",
     )
     p.add_argument("--keep", action="store_true", help="keep the temporary course copies")
     p.add_argument(
@@ -289,18 +299,12 @@ def copy_course(dest: Path, submissions: list[dict]) -> Path:
     return dest
 
 
-def _env() -> dict:
-    env = dict(os.environ)  # nbgrader runs `alembic` from the environment's bin folder
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    return env
-
-
 def run(cmd: list[str], cwd: Path, log: Path) -> dict:
     """Run a command, its output to ``log``; wall seconds and the exit status."""
     load = os.getloadavg()[0]
     t0 = time.perf_counter()
     with open(log, "w") as f:
-        proc = subprocess.run(cmd, cwd=cwd, stdout=f, stderr=subprocess.STDOUT, env=_env())
+        proc = subprocess.run(cmd, cwd=cwd, stdout=f, stderr=subprocess.STDOUT, env=tools_env())
     secs = time.perf_counter() - t0
     return {
         "command": " ".join(shlex.quote(c) for c in cmd),
@@ -469,15 +473,19 @@ def main(argv=None) -> int:
         plan.insert(
             0 if args.order == "nbgrader-first" else len(plan), (*step, courses["nbgrader"])
         )
-    timings, started = {}, {}
-    for name, cmd, cwd in plan:
-        print(f"running {name}: {' '.join(cmd)}", flush=True)
-        started[name] = time.time()
-        timings[name] = run(cmd, cwd, courses[name].parent / f"{name}.log")
-        t = timings[name]
-        print(f"  {t['seconds']:.1f} s, exit status {t['returncode']}", flush=True)
-        if t["returncode"]:
-            print(Path(t["log"]).read_text()[-3000:], file=sys.stderr)
+    timings, started, rounds = {}, {}, {name: [] for name, *_ in plan}
+    for r in range(args.rounds):  # interleaved: a busy moment of the machine hits each alike
+        for name, cmd, cwd in plan[r % len(plan) :] + plan[: r % len(plan)]:
+            print(f"round {r + 1}, running {name}: {' '.join(cmd)}", flush=True)
+            started.setdefault(name, time.time())
+            t = run(cmd, cwd, courses[name].parent / f"{name}.log")
+            rounds[name].append(t)
+            print(f"  {t['seconds']:.1f} s, exit status {t['returncode']}", flush=True)
+            if t["returncode"]:
+                print(Path(t["log"]).read_text()[-3000:], file=sys.stderr)
+    for name, runs in rounds.items():  # the median round (the lower one of an even count)
+        timings[name] = sorted(runs, key=lambda t: t["seconds"])[(len(runs) - 1) // 2]
+        timings[name]["rounds_seconds"] = [t["seconds"] for t in runs]
 
     result = {
         "config": {
@@ -486,6 +494,7 @@ def main(argv=None) -> int:
             "seed": args.seed,
             "jobs": args.jobs,
             "order": "back to back: " + ", then ".join(name for name, *_ in plan),
+            "rounds": args.rounds,
             "commands": {name: " ".join(map(shlex.quote, cmd)) for name, cmd, _ in plan},
             "answer_kinds": kinds_count,
             "profiles": {
@@ -512,6 +521,16 @@ def main(argv=None) -> int:
         seconds_by_kind[name] = _per_kind(secs, submissions)
         if timings[name]["returncode"] or len(got) != n:
             status = 1
+        if name != "ours":  # a variant of our grader: against ours, time and scores
+            summary[name]["seconds_vs_ours"] = wall / timings["ours"]["seconds"]
+            ours_rounds = timings["ours"]["rounds_seconds"]
+            pairs = zip(timings[name]["rounds_seconds"], ours_rounds, strict=True)
+            per_round = [a / b for a, b in pairs]  # same round: the same moment of the machine
+            summary[name]["seconds_vs_ours_per_round"] = per_round
+            summary[name]["seconds_vs_ours_median_of_rounds"] = statistics.median(per_round)
+            summary[name]["score_differences_vs_ours"] = len(
+                compare(got, scores["ours"][0], submissions)
+            )
         if theirs is not None:
             theirs_wall = timings["nbgrader"]["seconds"]
             summary[name]["throughput_ratio"] = theirs_wall / wall
@@ -562,6 +581,16 @@ def main(argv=None) -> int:
             f"{label:<44}{row['s_per_submission']:>16.2f}{row['core_s_per_submission']:>16.2f}"
             + (f"{ratio:>7.1f}x" if ratio else "")
         )
+    for name, row in summary.items():
+        if "seconds_vs_ours" in row:
+            secs = ", ".join(f"{x:.1f}" for x in timings[name]["rounds_seconds"])
+            mine = ", ".join(f"{x:.1f}" for x in timings["ours"]["rounds_seconds"])
+            print(
+                f"{name} / ours: {row['seconds_vs_ours']:.3f} (ratio of medians), "
+                f"{row['seconds_vs_ours_median_of_rounds']:.3f} (median of per-round ratios) "
+                f"({name}: {secs} s; ours: {mine} s); score differences: "
+                f"{row['score_differences_vs_ours']}"
+            )
     if theirs is not None:
         print("ratio: nbgrader's seconds per submission / ours (throughput of ours / nbgrader's)")
         for name, found in diffs.items():

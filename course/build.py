@@ -38,7 +38,6 @@ import ast
 import base64
 import importlib
 import json
-import os
 import shlex
 import subprocess
 import sys
@@ -58,6 +57,9 @@ KERNEL = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": 
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from autograder.config import from_reference  # noqa: E402 (the repository is on sys.path now)
+from autograder.environ import environ, run_nbgrader, tools_env  # noqa: E402
 
 
 class BuildError(Exception):
@@ -106,14 +108,11 @@ def _find_any(tree, name, where) -> tuple[ast.AST, int]:
     raise BuildError(f"{where}: no top-level function, class or constant {name}")
 
 
-REFERENCE_PACKAGES = ("solutions", "autograder")
-
-
 def _is_reference_import(node) -> bool:
     if isinstance(node, ast.Import):
-        return any(a.name.split(".")[0] in REFERENCE_PACKAGES for a in node.names)
+        return any(from_reference(a.name) for a in node.names)
     if isinstance(node, ast.ImportFrom):
-        return node.level > 0 or (node.module or "").split(".")[0] in REFERENCE_PACKAGES
+        return node.level > 0 or from_reference(node.module or "")
     return False
 
 
@@ -462,12 +461,9 @@ def build_all(out_root: Path = COURSE / "source") -> list[Path]:
 
 # --------------------------------------------------------------------------- nbgrader steps
 def nbgrader(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "nbgrader", *args]
-    env = dict(os.environ)  # nbgrader runs `alembic` from the environment's bin folder
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    proc = subprocess.run(cmd, cwd=COURSE, capture_output=True, text=True, env=env)
+    proc = run_nbgrader(COURSE, *args)
     if check and proc.returncode != 0:
-        raise BuildError(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
+        raise BuildError(f"{' '.join(proc.args)} failed:\n{proc.stdout}\n{proc.stderr}")
     return proc
 
 
@@ -483,12 +479,7 @@ def execute(names=None, autograde_mode: bool = False, out_dir: Path | None = Non
     out_dir = out_dir or COURSE / "executed"
     out_dir.mkdir(parents=True, exist_ok=True)
     timings = {}
-    env_before = os.environ.get("NBGRADER_EXECUTION")
-    if autograde_mode:
-        os.environ["NBGRADER_EXECUTION"] = "autograde"
-    else:
-        os.environ.pop("NBGRADER_EXECUTION", None)
-    try:
+    with environ(NBGRADER_EXECUTION="autograde" if autograde_mode else None):
         for src in sources():
             if names and src.stem not in names:
                 continue
@@ -504,11 +495,6 @@ def execute(names=None, autograde_mode: bool = False, out_dir: Path | None = Non
             client.execute()
             timings[src.stem] = time.perf_counter() - t0
             nbformat.write(nb, out_dir / path.name)
-    finally:
-        if env_before is None:
-            os.environ.pop("NBGRADER_EXECUTION", None)
-        else:
-            os.environ["NBGRADER_EXECUTION"] = env_before
     return timings
 
 
@@ -575,10 +561,8 @@ def autograde(use_nbgrader: bool = False) -> str:
             table = format_table(scores(db, src.stem), max_points(db, src.stem))
             tables.append(f"{src.stem} (nbgrader autograde)\n{table}")
             continue
-        env = dict(os.environ)
-        env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
         cmd = [sys.executable, "-m", "autograder", "grade", src.stem, "--no-progress"]
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=tools_env())
         if proc.returncode != 0:
             raise BuildError(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
         tables.append(f"{src.stem} (python -m autograder grade)\n{proc.stdout.strip()}")

@@ -14,6 +14,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder.config import from_reference
+from autograder.environ import run_nbgrader
 from course import build
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,16 +89,7 @@ def test_source_folders_hold_only_notebooks(name):
 
 
 def _nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    return subprocess.run(
-        [sys.executable, "-m", "nbgrader", *args],
-        cwd=course,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
-    )
+    return run_nbgrader(course, *args, timeout=900)
 
 
 @pytest.mark.slow
@@ -192,18 +185,15 @@ def _reference_imports(source: str) -> list[str]:
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found += [a.name for a in node.names if a.name.split(".")[0] in REFERENCE]
+            found += [a.name for a in node.names if from_reference(a.name)]
         elif isinstance(node, ast.ImportFrom):
-            if node.level == 0 and (node.module or "").split(".")[0] in REFERENCE:
+            if node.level == 0 and from_reference(node.module or ""):
                 found.append(node.module)
         elif isinstance(node, ast.Call) and getattr(node.func, "id", "") == "__import__":
             arg = node.args[0] if node.args else None
-            if isinstance(arg, ast.Constant) and str(arg.value).split(".")[0] in REFERENCE:
+            if isinstance(arg, ast.Constant) and from_reference(str(arg.value)):
                 found.append(arg.value)
     return found
-
-
-REFERENCE = ("solutions", "autograder")
 
 
 @pytest.mark.parametrize("folder", ["source", "release"])

@@ -33,24 +33,23 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import sandbox, worker
+from autograder import isolation
 from autograder.__main__ import main as cli
+from autograder.batch import LOST, Executor, collect, grade_batch, grade_task
+from autograder.config import Limits
+from autograder.environ import run_nbgrader
 from autograder.export import feedback_text, gradescope_json, write_all
-from autograder.grade import (
-    RemoteStudent,
-    collect,
-    grade_batch,
-    load_result,
-    notebook_text,
-    parse_notebook,
-    plan_submission,
-    read_submission,
-    release_cells,
-    run_gate_here,
-)
+from autograder.gates import run_gate_here
 from autograder.gradebook import scores
-from autograder.sandbox import Limits, SandboxedWorker, WorkerDied
-from autograder.worker import decode, encode
+from autograder.inside import channel
+from autograder.inside.channel import decode, encode
+from autograder.integrity import plan_submission
+from autograder.proxy import RemoteStudent
+from autograder.release import load_release
+from autograder.results import load_result
+from autograder.sandbox import SandboxedWorker, WorkerDied
+from autograder.submission import notebook_text, parse_notebook, read_submission
+from autograder.warm import WarmWorker, warm_possible
 from course import build
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,7 +60,7 @@ SAMPLES = ("correct", "mistakes", "unanswered")
 LIMITS = Limits(
     call_seconds=5, cell_seconds=10, exercise_seconds=60, memory_bytes=5 << 28, processes=64
 )
-needs_bwrap = pytest.mark.skipif(sandbox.BWRAP is None, reason="bubblewrap is not installed")
+needs_bwrap = pytest.mark.skipif(isolation.BWRAP is None, reason="bubblewrap is not installed")
 
 
 def _load(name: str, path: Path):
@@ -77,16 +76,7 @@ hostile = _load("hostile_fixtures", ROOT / "tests" / "fixtures" / "hostile" / "b
 
 # --------------------------------------------------------------------------- course copies
 def _nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    return subprocess.run(
-        [sys.executable, "-m", "nbgrader", *args],
-        cwd=course,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
-    )
+    return run_nbgrader(course, *args, timeout=900)
 
 
 @pytest.fixture(scope="session")
@@ -175,7 +165,7 @@ def samples_graded(template, tmp_path_factory) -> Path:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not sandbox.warm_possible(), reason="warm workers are not used here")
+@pytest.mark.skipif(not warm_possible(), reason="warm workers are not used here")
 def test_cold_workers_grade_as_warm_ones(template, samples_graded, tmp_path, capsys):
     """The samples were graded with warm workers; a cold sandbox per submission (--cold) gives
     the same result files, messages included."""
@@ -227,7 +217,7 @@ class Batch:
 @pytest.fixture(scope="module")
 def batch(template, tmp_path_factory) -> Batch:
     """Every hostile fixture and the three samples, graded in one batch."""
-    if sandbox.BWRAP is None:
+    if isolation.BWRAP is None:
         pytest.skip("bubblewrap is not installed: hostile code would run unconfined")
     course = _copy(template, tmp_path_factory.mktemp("hostile") / "course")
     listener = socket.socket()
@@ -312,7 +302,8 @@ def test_what_the_sandbox_sees(batch):
     assert lines["uid"].split()[:2] == ["65534", "65534"]  # nobody, not root
     assert lines[str(batch.course)] == "FileNotFoundError"
     assert lines[f"{batch.course}/submitted"] == "FileNotFoundError"
-    assert ast.literal_eval(lines["/worker"]) == ["worker.py"]
+    # the worker's own code only (a warm worker's zygote removed its copy once it had loaded it)
+    assert set(ast.literal_eval(lines["/worker"])) <= {"inside"}
     assert set(ast.literal_eval(lines[str(ROOT)])) <= {".venv"}  # the environment, not the code
     env = ast.literal_eval(lines["env"])
     assert not any(k.startswith(("SSH", "AWS", "GITHUB", "PYTEST", "VIRTUAL_ENV")) for k in env)
@@ -501,7 +492,7 @@ def test_killed_batch_resumes_with_every_grade_once(template, samples_graded, tm
     rows = _gradebook_rows(course)
     assert rows["submissions"] == [(s, 1) for s in SAMPLES]
     assert rows["duplicates"] == []
-    grade_cells = [c for c in release_cells(A, course) if c.kind in ("tests", "written")]
+    grade_cells = [c for c in load_release(A, course).cells if c.kind in ("tests", "written")]
     assert len(rows["grades"]) == len(SAMPLES) * len(grade_cells)
     assert rows == _gradebook_rows(samples_graded)
     files = {p: p.read_bytes() for p in results_dir.glob("*.json")}
@@ -562,7 +553,7 @@ def test_without_bubblewrap_warns_first_and_still_isolates(template, tmp_path, m
     nb, _ = hostile._code_case(course, "os_exit", {})  # os._exit only: nothing that harms others
     (course / "submitted" / "os_exit" / A).mkdir(parents=True)
     nbformat.write(nb, course / "submitted" / "os_exit" / A / f"{A}.ipynb")
-    monkeypatch.setattr(sandbox, "BWRAP", None)
+    monkeypatch.setattr(isolation, "BWRAP", None)
     assert cli(["grade", A, "--course", str(course), "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0].startswith("WARNING: bubblewrap is not installed"), out[:300]
@@ -577,6 +568,36 @@ def test_without_bubblewrap_warns_first_and_still_isolates(template, tmp_path, m
 
 
 # --------------------------------------------------------------------------- the pieces
+def test_a_batch_runs_behind_any_executor(template, tmp_path):
+    """All a batch needs of an executor is ``run``: here one that grades in this process and
+    loses a job on its first attempt (as when a grading process dies). The lost job is run
+    again, and every student ends with exactly one result."""
+    course = _copy(template, tmp_path / "course")
+    for name in ("ann", "bob"):
+        path = course / "submitted" / name / A / f"{A}.ipynb"
+        path.parent.mkdir(parents=True)
+        path.write_text("")  # unreadable: graded without a worker
+
+    class InProcess(Executor):
+        def __init__(self):
+            self.attempts: list[list[str]] = []
+
+        def run(self, jobs):
+            self.attempts.append([job.student for job in jobs])
+            for job in jobs:
+                lose = len(self.attempts) == 1 and job.student == "ann"
+                yield job, (LOST if lose else grade_task(job))
+
+    executor = InProcess()
+    results, problems = grade_batch(A, course=course, executor=executor, progress=False)
+    assert executor.attempts == [["ann", "bob"], ["ann"]]
+    assert problems == []
+    assert [r.student for r in results] == ["ann", "bob"]
+    assert all(not r.readable and "file is empty" in r.findings[0] for r in results)
+    stored = sorted(p.name for p in (course / "grading" / A / "results").glob("*.json"))
+    assert stored == ["ann.json", "bob.json"]
+
+
 def test_reading_refuses_links_fifos_and_huge_files(tmp_path):
     good = tmp_path / "nb.ipynb"
     good.write_text("{}")
@@ -617,7 +638,7 @@ def test_decoding_and_parsing():
 
 
 def test_plan_keeps_the_release_cells(template):
-    release = release_cells(A, template)
+    release = load_release(A, template)
     nb = json.loads((template / "release" / A / f"{A}.ipynb").read_text())
     for c in nb["cells"]:
         gid = c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
@@ -627,7 +648,7 @@ def test_plan_keeps_the_release_cells(template):
             c["metadata"]["nbgrader"]["points"] = 99
     plan = plan_submission(json.dumps(nb).encode(), release)
     helpers = next(code for label, code, _ in plan.cells if label == "test_helpers")
-    assert helpers == next(c.source for c in release if c.grade_id == "test_helpers")
+    assert helpers == next(c.source for c in release.cells if c.grade_id == "test_helpers")
     assert not any(label.startswith("test_rnn") for label, _, _ in plan.cells)  # tests: never
     assert any("test_helpers was edited" in f for f in plan.findings)
     assert any("points of test_rnn_forward" in f for f in plan.findings)
@@ -760,9 +781,9 @@ def test_keyrings_and_user_namespaces_are_refused(warm):
     """A hostile review kept data from one submission to the next in the kernel keyring of
     uid nobody, and could create user namespaces: a seccomp filter refuses both (EPERM), while
     processes and threads still work."""
-    if warm and not sandbox.warm_possible():
+    if warm and not warm_possible():
         pytest.skip("warm workers are not used here")
-    w = sandbox.WarmWorker(("numpy",)) if warm else SandboxedWorker(Limits())
+    w = WarmWorker(("numpy",)) if warm else SandboxedWorker(Limits())
     w.start()
     try:
         assert w.request({"op": "output"})["note"] == ""  # the filter is in force
@@ -800,10 +821,10 @@ def test_a_reply_with_too_many_objects_ends_the_worker():
         assert w.request({"op": "exec", "code": code, "label": "a"})["ok"]
         reply = w.request({"op": "call", "name": "f", "args": [900]})
         names = {type(h).__name__ for h in decode(reply["value"])}
-        assert len(names) <= worker.MAX_HANDLE_TYPES + 1  # and "object" for the rest
+        assert len(names) <= channel.MAX_HANDLE_TYPES + 1  # and "object" for the rest
         with pytest.raises(WorkerDied, match="more than 1000 objects"):
             w.request({"op": "call", "name": "f", "args": [1500]})
-    assert len(worker._HANDLE_TYPES) <= worker.MAX_HANDLE_TYPES + 1
+    assert len(channel._HANDLE_TYPES) <= channel.MAX_HANDLE_TYPES + 1
 
 
 @pytest.mark.slow
@@ -812,13 +833,13 @@ def test_every_notebooks_samples_through_the_grading_command(assignment, tmp_pat
     """The correct sample of every notebook earns every autograded point and the unanswered one
     none, through the grading command (sandbox, static checks and all), and every other sample
     scores what the in-process suites give wherever its visible tests pass."""
-    from autograder.grade import grade_submission
+    from autograder.grading import grade_submission, make_job
     from autograder.hidden import StudentNamespace, run_suite
 
     build.build_samples(out_root=tmp_path)
     for path in sorted(tmp_path.glob(f"*/{assignment}/{assignment}.ipynb")):
         sample = path.parent.parent.name
-        r = grade_submission(assignment, sample, str(path))
+        r = grade_submission(make_job(load_release(assignment), sample, str(path)))
         if sample == "correct":
             assert r.score == r.max_score, {k: v.failures for k, v in r.exercises.items()}
         if sample == "unanswered":

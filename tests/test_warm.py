@@ -11,15 +11,18 @@ from __future__ import annotations
 import json
 import os
 import signal
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from autograder import sandbox
-from autograder.sandbox import Limits, SandboxedWorker, WarmWorker, WorkerDied
+from autograder import isolation
+from autograder.config import Limits
+from autograder.sandbox import SandboxedWorker, WorkerDied
+from autograder.warm import WarmWorker, warm_possible, zygote_for
 
 pytestmark = pytest.mark.skipif(
-    not sandbox.warm_possible(), reason="warm workers need bubblewrap, root and cgroups"
+    not warm_possible(), reason="warm workers need bubblewrap, root and cgroups"
 )
 
 PRELOAD = ("matplotlib.pyplot", "numpy", "torch")
@@ -48,7 +51,7 @@ probe = json.dumps({
     "home": os.environ.get("HOME"),
     "execution": os.environ.get("NBGRADER_EXECUTION"),
     "repository": [os.path.exists(os.path.join(REPO, d)) for d in ("autograder", "solutions")],
-    "repo_here": any(os.path.exists(p + "/autograder/grade.py") for p in sys.path if p),
+    "repo_here": any(os.path.exists(p + "/autograder/grading.py") for p in sys.path if p),
     "solutions": _try(_solutions),
     "network": _try(_net),
     "hostname_change": _try(lambda: socket.sethostname("x")),
@@ -87,7 +90,7 @@ def test_a_warm_worker_sees_what_a_cold_one_sees(warm):
         seen_cold = _probe(cold)
     seen_warm = _probe(warm())
     assert seen_warm == seen_cold
-    assert seen_warm["uid"] == seen_warm["euid"] == sandbox.SANDBOX_IDS[0]
+    assert seen_warm["uid"] == seen_warm["euid"] == isolation.SANDBOX_IDS[0]
     assert seen_warm["caps"] == ["0000000000000000"]
     assert seen_warm["solutions"] == "ModuleNotFoundError"
     assert seen_warm["network"] != "None"  # the connection failed
@@ -120,7 +123,9 @@ def test_nothing_passes_from_one_child_to_the_next(warm):
     assert second.request({"op": "exec", "code": look, "label": "b"})["ok"]
     seen = second.request({"op": "value", "name": "seen"})["value"]
     assert "answers.txt" not in seen
-    assert set(seen) <= {Path(p).parts[2] for p in sandbox._python_paths() if p.startswith("/tmp/")}
+    assert set(seen) <= {
+        Path(p).parts[2] for p in isolation.python_paths() if p.startswith("/tmp/")
+    }
     assert second.request({"op": "value", "name": "shm"})["value"] == []
     assert second.request({"op": "value", "name": "pids"})["value"] == [1, 2]
 
@@ -182,13 +187,37 @@ def test_limits_hold_in_a_warm_worker(warm):
 
 
 def test_a_dead_zygote_is_replaced():
-    zygote = sandbox.zygote_for(PRELOAD)
+    zygote = zygote_for(PRELOAD)
     os.killpg(zygote.proc.pid, signal.SIGKILL)
     zygote.proc.wait()
     w = WarmWorker(PRELOAD)
     w.start()
     try:
         assert w.request({"op": "exec", "code": "import torch; y = 2", "label": "t"})["ok"]
-        assert sandbox.zygote_for(PRELOAD) is not zygote
+        assert zygote_for(PRELOAD) is not zygote
     finally:
         w.stop()
+
+
+def test_no_folder_of_worker_code_is_left_behind(tmp_path, monkeypatch):
+    """A cold worker's copy of its code goes when it stops; a zygote's as soon as it has loaded
+    it (a pool process ends without running atexit, which left a grader-zygote-* folder in /tmp
+    after every run), and its children still work."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with SandboxedWorker(Limits()) as cold:
+        assert [p.name[:14] for p in tmp_path.iterdir()] == ["grader-worker-"]
+        assert cold.request({"op": "exec", "code": "x = 1", "label": "c"})["ok"]
+    assert list(tmp_path.iterdir()) == []
+    preload = ("json", "numpy")  # a zygote of its own, started here
+    zygote = zygote_for(preload)
+    try:
+        assert list(tmp_path.iterdir()) == []
+        w = WarmWorker(preload)
+        w.start()
+        try:
+            assert w.request({"op": "exec", "code": "import numpy; y = 2", "label": "w"})["ok"]
+        finally:
+            w.stop()
+    finally:
+        zygote.stop()
+    assert list(tmp_path.iterdir()) == []
