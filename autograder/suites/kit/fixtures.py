@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from autograder import shortcuts
-from autograder.worker import FUSED_KERNELS
+from autograder.inside.modules import FUSED_KERNELS
 
 # What reaches PyTorch's own recurrent layers and their kernels, by name (the exercise's own
 # name, e.g. a student's class called LSTM, is left out by the test that uses this set).
