@@ -45,15 +45,6 @@ from torch import nn
 
 from solutions.lstm import lstm_forward
 
-CELLS = ("rnn", "gru", "lstm", "peephole", "cifg")
-"""The cells of the cost model, in the order of the course."""
-
-CELL_BLOCKS = {"rnn": 1, "gru": 3, "lstm": 4, "peephole": 4, "cifg": 3}
-"""Gate blocks G stacked in each cell's weights (h; r, z, n; i, f, g, o; i, f, g, o; f, g, o)."""
-
-CELL_VECTORS = {"rnn": 0, "gru": 0, "lstm": 0, "peephole": 3, "cifg": 0}
-"""Extra (H,) weight vectors: the peephole LSTM's diagonal p_i, p_f, p_o."""
-
 
 def cell_cost(cell: str, D: int, H: int) -> dict[str, int]:
     r"""Parameters and multiply-adds per time step and example of one recurrent cell.
@@ -74,18 +65,20 @@ def cell_cost(cell: str, D: int, H: int) -> dict[str, int]:
     not counted: they are O(H) against the O(H (D + H)) of the matrix products.
 
     Args:
-        cell: one of ``CELLS``: "rnn", "gru", "lstm", "peephole", "cifg".
+        cell: "rnn", "gru", "lstm", "peephole" or "cifg".
         D: input size (>= 1). H: hidden size (>= 1).
 
     Returns:
         {"params": int, "macs": int}.
     """
-    if cell not in CELL_BLOCKS:
-        raise ValueError(f"cell_cost: cell must be one of {CELLS}, got {cell!r}.")
+    blocks = {"rnn": 1, "gru": 3, "lstm": 4, "peephole": 4, "cifg": 3}  # G of each cell
+    if cell not in blocks:
+        raise ValueError(f"cell_cost: cell must be one of {tuple(blocks)}, got {cell!r}.")
     for name, value in (("D", D), ("H", H)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
             raise ValueError(f"cell_cost: {name} must be a positive int, got {value!r}.")
-    G, vectors = CELL_BLOCKS[cell], CELL_VECTORS[cell] * H
+    G = blocks[cell]
+    vectors = 3 * H if cell == "peephole" else 0  # the diagonal peepholes p_i, p_f, p_o
     weights = G * H * (D + H)  # weight_ih (GH, D) and weight_hh (GH, H)
     biases = 2 * G * H  # bias_ih and bias_hh
     return {"params": int(weights + biases + vectors), "macs": int(weights + vectors)}
@@ -342,7 +335,7 @@ class SeedBatchedRNN(nn.Module):
         if cell not in ("rnn", "gru", "lstm"):
             raise ValueError(f"SeedBatchedRNN: cell must be 'rnn', 'gru' or 'lstm', got {cell!r}.")
         self.cell, self.S, self.D, self.H, self.V = cell, S, D, H, V
-        G = CELL_BLOCKS[cell]
+        G = {"rnn": 1, "gru": 3, "lstm": 4}[cell]  # gate blocks h; r, z, n; i, f, g, o
         gen = torch.Generator().manual_seed(seed)
         bound = 1.0 / math.sqrt(H)
 

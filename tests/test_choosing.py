@@ -26,7 +26,7 @@ MODULE_OF = {
 }
 
 
-@pytest.mark.parametrize("cell", choosing.CELLS)
+@pytest.mark.parametrize("cell", list(MODULE_OF))
 @pytest.mark.parametrize(("D", "H"), [(1, 1), (3, 5), (7, 2), (64, 128)])
 def test_cell_cost_params_equal_the_modules_parameter_count(cell, D, H):
     module = MODULE_OF[cell](D, H)
@@ -279,7 +279,7 @@ def test_seed_batched_rnn_equals_torch_modules_seed_by_seed(cell):
     out = model(x)
     assert out.shape == (S, 2, 7, V)
     for s in range(S):
-        G = choosing.CELL_BLOCKS[cell]
+        G = {"rnn": 1, "gru": 3, "lstm": 4}[cell]
         ref = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[cell](D, H, batch_first=True).double()
         with torch.no_grad():
             ref.weight_ih_l0.copy_(model.W_x[s].T)
@@ -358,4 +358,12 @@ def test_unigram_entropy_by_hand():
     assert choosing.unigram_entropy(np.array([0, 1, 2, 3]), 4) == pytest.approx(2.0)
     assert choosing.unigram_entropy(np.array([0, 0, 0, 1]), 3) == pytest.approx(
         -(0.75 * math.log2(0.75) + 0.25 * math.log2(0.25))
+    )
+
+
+def test_packed_corpus_is_fresh_and_unpacks_to_the_corpus():
+    from solutions import corpus_data
+
+    assert corpus_data.unpack_corpus(corpus_data.GENESIS_PACKED) == tasks.load_corpus(), (
+        "solutions/corpus_data.py is stale: run python -m solutions.corpus_data"
     )
