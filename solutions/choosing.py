@@ -35,7 +35,6 @@ Yahav 2018 (counting); Karpathy's char-rnn (character models and temperature).
 from __future__ import annotations
 
 import math
-import statistics
 import time
 from collections.abc import Sequence
 
@@ -256,19 +255,21 @@ def time_forward_backward(
     repeats: int = 5,
     warmup: int = 1,
 ) -> dict[str, float]:
-    """Median seconds of one forward + backward pass per model, interleaved.
+    """The fastest of ``repeats`` forward + backward passes per model, interleaved.
 
     Each round runs every model once, starting at a different one, so that a busy moment of a
     shared machine hits every model alike (as ``benchmarks/bench_cells.py`` does). The backward
-    pass is that of ``output.sum()``: it computes the gradient of every weight.
+    pass is that of ``output.sum()``: it computes the gradient of every weight. The minimum over
+    the rounds, not the median, is reported: other work on the machine only ever adds time, so
+    with few rounds the fastest is the steadiest estimate of what the model itself costs.
 
     Args:
         models: name -> a recurrent module taking x and returning (output, state).
         x: the input, in the layout the modules expect.
-        repeats: timed rounds (the median is reported). warmup: untimed rounds first.
+        repeats: timed rounds (the fastest is reported). warmup: untimed rounds first.
 
     Returns:
-        name -> median seconds.
+        name -> seconds (the minimum over the rounds).
     """
     names = list(models)
     times: dict[str, list[float]] = {n: [] for n in names}
@@ -281,17 +282,21 @@ def time_forward_backward(
             model(x)[0].sum().backward()
             if r >= warmup:
                 times[name].append(time.perf_counter() - t0)
-    return {n: statistics.median(t) for n, t in times.items()}
+    return {n: min(t) for n, t in times.items()}
 
 
 def fit_fixed_plus_linear(work: Sequence[float], seconds: Sequence[float]) -> tuple[float, float]:
-    """Least-squares fit seconds = a + b * work (a: the fixed cost, b: the cost per unit of work).
+    """Fit seconds = a + b * work (a: the fixed cost, b: the cost per unit of work).
 
-    Returns (a, b). The crossover work a / b is where both parts are equal: below it the fixed
-    cost per operation dominates, above it the arithmetic does.
+    Least squares on the *relative* residuals, (a + b w - s) / s, so that the small times, where
+    the fixed part shows, weigh as much as the large ones (an ordinary fit would be decided by
+    the largest sizes alone). Returns (a, b). The crossover work a / b is where both parts are
+    equal: below it the fixed cost per operation dominates, above it the arithmetic does.
     """
-    A = np.stack([np.ones(len(work)), np.asarray(work, dtype=np.float64)], axis=1)
-    a, slope = np.linalg.lstsq(A, np.asarray(seconds, dtype=np.float64), rcond=None)[0]
+    w = np.asarray(work, dtype=np.float64)
+    s = np.asarray(seconds, dtype=np.float64)
+    A = np.stack([np.ones_like(w), w], axis=1) / s[:, None]  # each row divided by its time
+    a, slope = np.linalg.lstsq(A, np.ones_like(s), rcond=None)[0]
     return float(a), float(slope)
 
 

@@ -266,9 +266,15 @@ def test_time_forward_backward_reports_every_model():
     assert all(p.grad is not None for m in models.values() for p in m.parameters())
 
 
-def test_fit_fixed_plus_linear_recovers_a_line():
+def test_fit_fixed_plus_linear_recovers_a_line_and_weighs_relative_errors():
     a, slope = choosing.fit_fixed_plus_linear([1, 2, 4, 8], [3 + 0.5 * w for w in [1, 2, 4, 8]])
     assert a == pytest.approx(3) and slope == pytest.approx(0.5)
+    # 10 % noise on a large time moves the fit no more than 10 % noise on a small one
+    work = np.array([1.0, 10, 100, 1000])
+    exact = 2 + 0.1 * work
+    a_big, _ = choosing.fit_fixed_plus_linear(work, exact * [1, 1, 1, 1.1])
+    a_small, _ = choosing.fit_fixed_plus_linear(work, exact * [1.1, 1, 1, 1])
+    assert abs(a_big - 2) < 0.5 and abs(a_small - 2) < 0.5
 
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
