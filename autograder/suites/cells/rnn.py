@@ -1,7 +1,7 @@
 """The vanilla RNN cell of notebook 01: h = tanh(x Wx + h_prev Wh + b), row vectors.
 
-STEP is rnn_step_forward with its typical mistakes, used by the step forward and step backward
-suites.
+STEP and SEQUENCE are rnn_step_forward and rnn_forward with their typical mistakes, used by the
+forward and backward suites.
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.suites.kit import Arg, Function, Mistake
-from solutions.rnn import rnn_step_forward
+from autograder.suites.kit.recurrent import sequence_mistakes, step_advice
+from solutions.rnn import rnn_forward, rnn_step_forward
 
 
 def _sig(a):
@@ -64,4 +65,23 @@ STEP = Function(
             lambda x, h, Wx, Wh, b: np.tanh(x @ Wx.T + h @ Wh + b),
         ),
     ],
+)
+
+SEQUENCE = Function(
+    "rnn_forward",
+    [
+        Arg("x", "N, T, D"),
+        Arg("h0", "N, H", state=True),
+        Arg("Wx", "D, H"),
+        Arg("Wh", "H, H", scale=0.5),
+        Arg("b", "H"),
+    ],  # fmt: skip
+    returns=("h", "cache"),
+    reference=rnn_forward,
+    title="sequence forward",
+    hints="Check that step t starts from the h of step t-1 (step 1 from h0), with the same "
+    "weights.",
+    shape_hints="h holds every hidden state h_1..h_T of every example: (N, T, H), batch first.",
+    mistakes=sequence_mistakes("rnn_forward", rnn_forward, rnn_step_forward, ["h0"], ["h"]),
+    advice=step_advice(STEP),
 )

@@ -27,6 +27,8 @@ Declarations (:mod:`.exercise`):
   arguments, then the upstream gradients) and returns what the mistake returns: one output, a
   tuple in output order, or ``{output: value}``; a value may be a predicate on the answer;
   None or an exception means "does not apply to these inputs".
+* ``Mistakes(fn)``: a family whose number or messages depend on the inputs (one per time
+  step, say): ``fn`` takes the same arguments and returns ``[(message, value), ...]``.
 * ``Function(name, args, returns, reference, *, compare, numbers, mistakes, hints,
   shape_hints, advice, title, atol)``: a graded function. ``args`` is a list of Arg or a
   callable ``make(case) -> list``; ``returns`` names the outputs (``"cache"`` is opaque; one
@@ -111,6 +113,8 @@ from autograder.suites.kit.exercise import (
     Case,
     Function,
     Mistake,
+    Mistakes,
+    collect,
     named,
     put,
     readable,
@@ -128,6 +132,8 @@ __all__ = [
     "Case",
     "Function",
     "Mistake",
+    "Mistakes",
+    "collect",
     "appended",
     "call",
     "case",

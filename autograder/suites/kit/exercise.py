@@ -76,6 +76,36 @@ class Mistake:
         self.message, self.fn = message, fn
 
 
+class Mistakes:
+    """A family of mistakes whose number or messages depend on the inputs (one per time step,
+    say): ``fn`` takes the same arguments as a :class:`Mistake`'s and returns a list of
+    ``(message, value)`` pairs, each value as a Mistake's."""
+
+    def __init__(self, fn: Callable[..., Any]):
+        self.fn = fn
+
+
+def collect(mistakes: Sequence, outputs: Sequence[str], *args: Any) -> dict[str, list[Candidate]]:
+    """{output: [(message, value)]}: what each listed mistake returns on these arguments, in the
+    order of the table. A mistake that raises does not apply to these inputs (e.g. a transposed
+    matrix whose shape does not fit) and is left out."""
+    out: dict[str, list[Candidate]] = {o: [] for o in outputs}
+    for m in mistakes:
+        try:
+            with np.errstate(all="ignore"):
+                if isinstance(m, Mistakes):
+                    found = list(m.fn(*copies(list(args))))
+                else:
+                    found = [(m.message, m.fn(*copies(list(args))))]
+                found = [(msg, _outputs_of(v, outputs)) for msg, v in found]
+        except Exception:
+            continue
+        for msg, values in found:
+            for name, value in values.items():
+                out.setdefault(name, []).append((msg, value))
+    return out
+
+
 def put(name: str, index: Any, value: Any) -> Callable[[dict], None]:
     """An edit for :class:`Case`: ``args[name][index] = value`` (``value(old)`` if callable).
 
@@ -194,7 +224,7 @@ class Function:
     def draw(self, c: Case, extra: Sequence[Arg] = ()) -> dict[str, Any]:
         """The arguments (then ``extra``, e.g. upstream gradients) of case ``c``, by name."""
         if c.args is not None:
-            values = list(c.args)
+            values = copies(list(c.args))
             specs = list(self.args if not callable(self.args) else []) + list(extra)
             a = {s.name: v for s, v in zip(specs, values, strict=False)}
         elif callable(self.args):
@@ -221,20 +251,9 @@ class Function:
         return list(self.draw(c).values())
 
     # -- checking
-    def candidates(self, args: Sequence, extra: Sequence = ()) -> dict[str, list[Candidate]]:
+    def candidates(self, args: Sequence) -> dict[str, list[Candidate]]:
         """{output: [(message, value)]}: what each listed mistake returns on these inputs."""
-        out: dict[str, list[Candidate]] = {o: [] for o in self.outputs}
-        for m in self.mistakes:
-            try:
-                with np.errstate(all="ignore"):
-                    values = _outputs_of(
-                        m.fn(*copies(list(args)), *copies(list(extra))), self.outputs
-                    )
-            except Exception:  # e.g. a transposed matrix whose shape does not fit: not here
-                continue
-            for name, value in values.items():
-                out.setdefault(name, []).append((m.message, value))
-        return out
+        return collect(self.mistakes, self.outputs, *args)
 
     def expected(self, args: Sequence) -> dict[str, Any]:
         value = self.reference(*copies(list(args)))
@@ -341,16 +360,8 @@ class Backward:
         return values[:n], values[n:]
 
     def candidates(self, args: Sequence, up: Sequence) -> dict[str, list[Candidate]]:
-        out: dict[str, list[Candidate]] = {g: [] for g in self.grads}
-        for m in self.mistakes:
-            try:
-                with np.errstate(all="ignore"):
-                    values = _outputs_of(m.fn(*copies(list(args)), *copies(list(up))), self.grads)
-            except Exception:
-                continue
-            for name, value in values.items():
-                out[name].append((m.message, value))
-        return out
+        """{gradient: [(message, value)]}: what each listed mistake returns on these inputs."""
+        return collect(self.mistakes, self.grads, *args, *up)
 
     def run(self, student, args: Sequence, up: Sequence, copy: bool = True) -> tuple[list, str]:
         """The student's gradients on the cache of their own forward, and a note if that
@@ -364,7 +375,12 @@ class Backward:
         return grads, next((n for n in notes if n), "")
 
     def check(self, student, args: Sequence, up: Sequence, label: str) -> None:
-        with case(label):
+        none = [u.name for u, v in zip(self.upstream, up, strict=True) if v is None]
+        said = " ".join(
+            f"(In this test {n} is None: no gradient reaches these outputs from above; use zeros.)"
+            for n in none
+        )
+        with case(label), appended(said):
             grads, note = self.run(student, args, up)
             cache = self.forward.expected(args)[CACHE]
             expected = self.reference(*copies(list(up)), cache)
