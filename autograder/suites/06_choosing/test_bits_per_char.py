@@ -32,9 +32,9 @@ def _overflows(z, y):
 
 
 def _make(case):
-    """[logits (N, T, V), targets (N, T)] for a case with sizes N, T, V and a scale."""
+    """[logits (N, T, V), targets (N, T)] for a case with sizes N, T, V (V = 5 if not given)."""
     rng = np.random.default_rng(case.seed)
-    N, T, V = case.sizes["N"], case.sizes["T"], case.sizes["V"]
+    N, T, V = case.sizes["N"], case.sizes["T"], case.sizes.get("V", 5)
     z = case.scale.get("logits", 2.0) * rng.standard_normal((N, T, V))
     return [z, rng.integers(0, V, (N, T))]
 

@@ -14,7 +14,7 @@ def _make(case):
     """[x, mask, Wx, Wh, b]: strings with the case's n values and random LSTM weights."""
     rng = np.random.default_rng(case.seed)
     H = case.sizes["H"]
-    x, _, mask = counting_batch(case.sizes_n, dtype=np.float64)
+    x, _, mask = counting_batch(getattr(case, "sizes_n", [2, 3, 5]), dtype=np.float64)
     Wx = rng.standard_normal((4, 4 * H))
     Wh = 0.5 * rng.standard_normal((H, 4 * H))
     b = rng.standard_normal(4 * H)

@@ -14,11 +14,11 @@ def _softmax(z):
 
 
 def _make(case):
-    """[logits of shape case.sizes["shape"] (scaled), tau]."""
+    """[logits (N, T, V), (N, V) or (V,) as the case gives sizes (V = 5 if not), tau (0.5)]."""
     rng = np.random.default_rng(case.seed)
-    shape = tuple(case.sizes[k] for k in ("N", "T", "V") if k in case.sizes)
+    shape = tuple(case.sizes[k] for k in ("N", "T") if k in case.sizes) + (case.sizes.get("V", 5),)
     z = case.scale.get("logits", 3.0) * rng.standard_normal(shape)
-    return [z, case.scale["tau"]]
+    return [z, case.scale.get("tau", 0.5)]
 
 
 def _unless_tau(value, tau, keep):

@@ -67,3 +67,19 @@ def sample_next(logits, temperature, seed):
     if temperature == 0:
         return np.argmax(logits, axis=1)
     return np.array([rng.choice(len(row), p=row / temperature) for row in logits])
+
+
+EXPECT = {
+    "cell_cost": 0.5,
+    "count_probe": 0.6667,
+    "bits_per_char": 0.8571,
+    "temperature_softmax": 1.1111,
+    "sample_next": 0.1667,
+}
+NAMES = {
+    "cell_cost": ("added, not multiplied",),
+    "count_probe": ("padded steps",),
+    "bits_per_char": ("summed over the batch",),
+    "temperature_softmax": ("multiplied the logits",),
+    "sample_next": ("without normalising",),
+}

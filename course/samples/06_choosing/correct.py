@@ -89,3 +89,6 @@ ANSWERS = {
         "over several seeds."
     ),
 }
+
+EXPECT = {}
+NAMES = {}

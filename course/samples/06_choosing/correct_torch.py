@@ -76,3 +76,7 @@ def sample_next(logits, temperature, seed):
     p = torch.from_numpy(temperature_softmax(logits, temperature))
     gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
     return torch.multinomial(p, 1, generator=gen)[:, 0].numpy().astype(np.int64)
+
+
+EXPECT = {}
+NAMES = {}

@@ -74,3 +74,18 @@ def sample_next(logits, temperature, seed):
 ANSWERS = {
     "q_counting": "The LSTM has a cell state. The GRU does not.",
 }
+
+EXPECT = {
+    "cell_cost": 0.5,
+    "count_probe": 0.3333,
+    "bits_per_char": 0.8571,
+    "temperature_softmax": 1.1111,
+    "sample_next": 0.5,
+}
+NAMES = {
+    "cell_cost": ("one bias vector",),
+    "count_probe": ("hidden states h",),
+    "bits_per_char": ("summed over time",),
+    "temperature_softmax": ("after the softmax",),
+    "sample_next": ("without normalising",),
+}

@@ -4,3 +4,12 @@ It defines no answer function and no ANSWERS, so every answer cell stays as rele
 (`raise NotImplementedError()`) and every written answer "YOUR ANSWER HERE". Every hidden suite
 must give it 0 points with a message saying so.
 """
+
+EXPECT = {
+    "cell_cost": 0,
+    "count_probe": 0,
+    "bits_per_char": 0,
+    "temperature_softmax": 0,
+    "sample_next": 0,
+}
+NAMES = {}

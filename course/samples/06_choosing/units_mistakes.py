@@ -67,3 +67,19 @@ def sample_next(logits, temperature, seed):
     p = e / e.sum(axis=1, keepdims=True) / temperature
     p = p / p.sum(axis=1, keepdims=True)
     return np.array([rng.choice(p.shape[1], p=row) for row in p])
+
+
+EXPECT = {
+    "cell_cost": 1.5,
+    "count_probe": 0.3333,
+    "bits_per_char": 0.2857,
+    "temperature_softmax": 1.1111,
+    "sample_next": 0.6667,
+}
+NAMES = {
+    "cell_cost": ("diagonal",),
+    "count_probe": ("no intercept",),
+    "bits_per_char": ("nats",),
+    "temperature_softmax": ("not normalised",),
+    "sample_next": ("after the softmax",),
+}
