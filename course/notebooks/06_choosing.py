@@ -939,6 +939,8 @@ print("held-out text starts:", repr(text[split : split + 120]))
 # exactly, and after each chunk the state is kept but **detached** from the graph
 # (`h.detach()`): its value goes on, the gradient stops at the chunk boundary.
 #
+# ![Truncated BPTT: the text is cut into chunks; the hidden state flows forward across chunk boundaries (detached), while gradients flow backward only within a chunk and stop at each boundary](attachment:tbptt.png)
+#
 # Two models of **equal size**: an LSTM with $H = 128$ and a GRU whose $H$ is chosen with your
 # `cell_cost` so that the whole model (cell plus readout) has as nearly as possible the same
 # number of parameters. Each is `torch.nn.LSTM` / `torch.nn.GRU` (the fused kernels: three times
