@@ -860,23 +860,34 @@ print("temperature_softmax passes the visible tests.")
 # %%
 #| nbgrader: tests id=sample_next points=1
 """sample_next: seeded, argmax at tau = 0, frequencies that follow softmax(z / tau)."""
+
+
+def _draw(logits, tau, seed):
+    """Your sample_next, with a hint when numpy refuses the probabilities."""
+    try:
+        return np.asarray(sample_next(logits, tau, seed))
+    except ValueError as e:
+        raise AssertionError(
+            f"sample_next raised ValueError: {e} It looks as if you sampled from the logits (or "
+            "from exp(logits / tau)) without normalising: draw from temperature_softmax(logits, "
+            "tau), whose rows are non-negative and sum to 1."
+        ) from None
+
+
 _z = np.log(np.array([0.1, 0.2, 0.3, 0.4]))
-_ids = sample_next(np.tile(_z, (5, 1)), 0, seed=0)
-expect_shape("sample_next(5 rows, tau = 0)", np.asarray(_ids), (5,), "one id per row: (N,).")
-assert np.all(np.asarray(_ids) == 3), f"with tau = 0 every row must give the argmax 3, got {_ids}."
-_a, _b = sample_next(np.tile(_z, (50, 1)), 1.0, 7), sample_next(np.tile(_z, (50, 1)), 1.0, 7)
+_ids = _draw(np.tile(_z, (5, 1)), 0, 0)
+expect_shape("sample_next(5 rows, tau = 0)", _ids, (5,), "one id per row: (N,).")
+assert np.all(_ids == 3), f"with tau = 0 every row must give the argmax 3, got {_ids}."
+_a, _b = _draw(np.tile(_z, (50, 1)), 1.0, 7), _draw(np.tile(_z, (50, 1)), 1.0, 7)
 assert np.array_equal(_a, _b), (
     "the same seed must give the same draws: use np.random.default_rng(seed)."
 )
 _n = 20_000
+_plain = np.array([0.1, 0.2, 0.3, 0.4])  # softmax(_z)
 for _tau in (0.5, 2.0):
     _p = np.exp(_z / _tau) / np.exp(_z / _tau).sum()
-    _freq = (
-        np.bincount(np.asarray(_ids := sample_next(np.tile(_z, (_n, 1)), _tau, 1)), minlength=4)
-        / _n
-    )
+    _freq = np.bincount(_draw(np.tile(_z, (_n, 1)), _tau, 1), minlength=4) / _n
     _se = np.sqrt(_p * (1 - _p) / _n)
-    _plain = np.array([0.1, 0.2, 0.3, 0.4])
     assert np.all(np.abs(_freq - _p) < 5 * _se), (
         f"with tau = {_tau} the ids 0..3 came with frequencies {_freq.round(3)}, expected about "
         f"{_p.round(3)} = softmax(z / tau). "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from autograder.suites.kit import call, named, readable
 from solutions.choosing import cell_cost as reference
 
@@ -57,9 +59,11 @@ def _check(student, cell: str, D: int, H: int) -> None:
             f"{where} must return a dict with the keys 'params' and 'macs', got {got!r}."
         )
     for key, value in got.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value != int(value):
-            if not (isinstance(value, float) and value.is_integer()):
-                raise AssertionError(f"{where}[{key!r}] must be an int, got {value!r}.")
+        whole = isinstance(value, int | np.integer) or (
+            isinstance(value, float | np.floating) and float(value).is_integer()
+        )
+        if isinstance(value, bool | np.bool_) or not whole:
+            raise AssertionError(f"{where}[{key!r}] must be an int, got {value!r}.")
     got = {k: int(v) for k, v in got.items()}
     if got == want:
         return
