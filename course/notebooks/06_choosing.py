@@ -961,8 +961,8 @@ print("held-out text starts:", repr(text[split : split + 120]))
 #
 # Two models of **equal size**: an LSTM with $H = 128$ and a GRU whose $H$ is chosen with your
 # `cell_cost` so that the whole model (cell plus readout) has as nearly as possible the same
-# number of parameters. Each is `torch.nn.LSTM` / `torch.nn.GRU` (the fused kernels: three times
-# fewer minutes than our loops) with a linear readout at every step, trained for the same
+# number of parameters. Each is PyTorch's built-in `torch.nn.LSTM` / `torch.nn.GRU` (section 3
+# measured what that means for their speed) with a linear readout at every step, trained for the same
 # 300 Adam steps (learning rate 0.01, gradient clipped at norm 1). Every 50 steps the clock stops
 # and we measure the held-out bits per character with your `bits_per_char` (the held-out text read
 # as 8 streams, state carried as in training). Plotting those against the step *and* against the
@@ -1081,8 +1081,9 @@ else:
 # `torch.nn.LSTM` runs through the fused oneDNN kernel of section 3 and `torch.nn.GRU` does not.
 # So **at equal wall-clock time** the order turns round: when the LSTM had finished its 300
 # steps, the GRU, at the same number of seconds of training, was a little behind it (the last
-# line of the printout; the seconds, unlike the bits, change with the machine and its load). Which cell "wins" depends on what you hold equal, and here on the software more than on
-# the cell. Do not read a general verdict into this either way: it is one seed each, a short
+# line of the printout; the seconds, unlike the bits, change with the machine and its load).
+# Which cell "wins" depends on what you hold equal, and here on the software more than on the
+# cell. Do not read a general verdict into this either way: it is one seed each, a short
 # budget (about three passes over the text) and one learning rate, and the curves are still
 # falling steeply. Chung et al. (2014) also saw the GRU converge faster on some of their tasks,
 # with neither cell better everywhere. Much larger models trained for much longer go far lower:
@@ -1120,8 +1121,9 @@ else:
 
 # %% [markdown]
 # **What to look for.** At temperature 0 the model repeats its single most likely continuation,
-# which soon falls into a loop. At 0.5 the text is made of real, frequent words ("and", "the",
-# "unto", "said") in a plausible order, with the verse's rhythm of commas and "and". At 1 it
+# which soon falls into a loop ("the land of the land of ..."). At 0.5 it is made mostly of real,
+# frequent words and phrases ("the LORD", "the father of", "and blessed") in a plausible order,
+# with the verse's rhythm of commas and "and". At 1 it
 # samples the model as trained: more varied and more invented words. At 1.5 the flattened
 # distribution gives rare characters a real chance and the words dissolve. A model this small,
 # trained for a few seconds, learns spelling and the most common phrases of the King James style,
@@ -1158,8 +1160,8 @@ else:
 # * **Start with either; tune before you switch.** On typical sequence tasks GRU and LSTM end up
 #   close (Chung et al. 2014; Jozefowicz et al. 2015), and both are far better than the tanh
 #   RNN, which failed every task of this course that needed memory. Greff et al. (2017) found the
-#   learning rate and the size mattering far more than the variant; so did our runs, where a
-#   change of seed moved results as much as the change of cell.
+#   learning rate and the size mattering far more than the variant. And seeds of one cell spread
+#   widely: our five LSTMs on aⁿbⁿ reached anything from $n = 11$ to $n = 48$.
 # * **If you use an LSTM, set the forget bias to 1.** It was the single change that closed most of
 #   the gap to the GRU in Jozefowicz et al.'s search, and it made the difference between learning
 #   and not learning in notebook 03.
