@@ -69,6 +69,10 @@ def cell_cost(cell: str, D: int, H: int) -> dict[str, int]:
 
     Returns:
         {"params": int, "macs": int}.
+
+    Raises:
+        ValueError: for any other cell name (the message lists the five), or D or H not a
+            positive int.
     """
     blocks = {"rnn": 1, "gru": 3, "lstm": 4, "peephole": 4, "cifg": 3}  # G of each cell
     if cell not in blocks:
@@ -146,6 +150,10 @@ def sample_next(
 
     Returns:
         (N,) int64 ids, entry n drawn with probabilities ``temperature_softmax(logits[n], tau)``.
+
+    Temperature 0 is no special case: the draw is made as at any other temperature (so a
+    Generator passed in always moves on), and the one-hot row of ``temperature_softmax`` makes
+    it land on the argmax.
     """
     rng = np.random.default_rng(seed)
     p = temperature_softmax(logits, temperature)  # (N, V)
@@ -176,9 +184,12 @@ def count_probe(
         Wx: (4, 4H), Wh: (H, 4H), b: (4H,) the LSTM's weights.
 
     Returns:
-        w: (H,) probe weights; w0: the intercept (float); r2: the coefficient of determination
-        1 - sum(residual^2) / sum((count - mean count)^2) over the masked steps (float).
+        w: (H,) float64 probe weights; w0: the intercept (float); r2: the coefficient of
+        determination 1 - sum(residual^2) / sum((count - mean count)^2) over the masked steps
+        (float). The computation is in float64 whatever the dtype of x (a float32 x is
+        converted first), so w is float64.
     """
+    x = np.asarray(x, dtype=np.float64)  # (N, L, 4), float64 whatever it came as
     N, H = x.shape[0], Wh.shape[0]
     zeros = np.zeros((N, H))
     _, c, _ = lstm_forward(x, zeros, zeros, Wx, Wh, b)  # c (N, L, H)

@@ -151,6 +151,16 @@ def test_sample_next_is_seeded_and_argmax_at_temperature_zero():
     assert not np.array_equal(choosing.sample_next(z, 1.0, gen), choosing.sample_next(z, 1.0, gen))
 
 
+def test_sample_next_draws_at_temperature_zero_too():
+    """The documented rule: temperature 0 is no special case, a Generator passed in moves on."""
+    z = np.random.default_rng(2).standard_normal((4, 5))
+    gen, fresh = np.random.default_rng(9), np.random.default_rng(9)
+    np.testing.assert_array_equal(choosing.sample_next(z, 0, gen), z.argmax(-1))
+    assert gen.bit_generator.state != fresh.bit_generator.state
+    fresh.random(4)  # one uniform number per row, as at any other temperature
+    assert gen.bit_generator.state == fresh.bit_generator.state
+
+
 @pytest.mark.parametrize("tau", [0.5, 1.0, 1.5])
 def test_sample_next_frequencies_follow_softmax_of_logits_over_temperature(tau):
     z = np.log(np.array([0.1, 0.2, 0.3, 0.4]))
@@ -192,6 +202,16 @@ def test_count_probe_reads_a_hand_made_counter_exactly():
     assert r2 == pytest.approx(1.0, abs=1e-9)
     np.testing.assert_allclose(w, [1.0, 0.0], atol=1e-6)
     assert w0 == pytest.approx(0.0, abs=1e-6)
+
+
+def test_count_probe_works_in_float64_when_x_is_float32():
+    x, _, mask = tasks.counting_batch([2, 5], dtype=np.float32)
+    Wx, Wh, b = _counter_lstm()
+    w, w0, r2 = choosing.count_probe(x, mask, Wx, Wh, b)
+    assert x.dtype == np.float32 and w.dtype == np.float64  # x itself is left as it was
+    want = choosing.count_probe(x.astype(np.float64), mask, Wx, Wh, b)
+    np.testing.assert_array_equal(w, want[0])
+    assert (w0, r2) == want[1:]
 
 
 def test_count_probe_equals_an_independent_least_squares_fit_on_torch_cell_states():

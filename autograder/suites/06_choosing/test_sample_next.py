@@ -57,6 +57,22 @@ def test_argmax(student):
         )
 
 
+@named("sample_next, temperature 0 draws from the generator like any other temperature")
+def test_argmax_draws_too(student):
+    z = np.random.default_rng(4).standard_normal((6, 5))
+    gen = np.random.default_rng(21)
+    before = gen.bit_generator.state
+    ids = _ids(student, z, 0, gen, "6 rows, tau = 0, a Generator")
+    if not np.array_equal(ids, z.argmax(axis=1)):
+        raise AssertionError("with temperature 0 every id must be the argmax of its row.")
+    if gen.bit_generator.state == before:
+        raise AssertionError(
+            "with temperature 0 and a Generator passed in, the generator did not move on: "
+            "temperature 0 is no special case, draw from temperature_softmax(logits, 0) as at any "
+            "other temperature (its one-hot rows make every draw the argmax)."
+        )
+
+
 @named("sample_next, the same seed gives the same draws, another seed others")
 def test_seeded(student):
     z = np.tile(Z, (200, 1))
