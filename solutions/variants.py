@@ -43,7 +43,6 @@ from torch import Tensor, nn
 from solutions.modules import _gate_blocks, _SequenceBase
 
 __all__ = [
-    "CELL_BLOCKS",
     "VARIANTS",
     "LSTMConfig",
     "VariantLSTM",
@@ -309,10 +308,6 @@ def count_parameters(module: nn.Module, trainable_only: bool = True) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
 
 
-# The cells of the course -> the number of gate blocks G stacked in their weights.
-CELL_BLOCKS = {"rnn": 1, "gru": 3, "lstm": 4, "peephole": 4, "cifg": 3}
-
-
 def parameter_count(cell: str, input_size: int, hidden_size: int, biases: int = 2) -> int:
     """The number of trainable scalars of a single-layer cell, from its sizes alone.
 
@@ -337,9 +332,10 @@ def parameter_count(cell: str, input_size: int, hidden_size: int, biases: int = 
     Returns:
         the count, an int.
     """
-    if cell not in CELL_BLOCKS:
+    blocks = {"rnn": 1, "gru": 3, "lstm": 4, "peephole": 4, "cifg": 3}  # G of each cell
+    if cell not in blocks:
         raise ValueError(
-            f"parameter_count: unknown cell {cell!r}; valid names are {', '.join(CELL_BLOCKS)}."
+            f"parameter_count: unknown cell {cell!r}; valid names are {', '.join(blocks)}."
         )
     if biases not in (1, 2):
         raise ValueError(
@@ -347,7 +343,7 @@ def parameter_count(cell: str, input_size: int, hidden_size: int, biases: int = 
             f"papers' single bias), got {biases!r}."
         )
     D, H = input_size, hidden_size
-    G = CELL_BLOCKS[cell]
+    G = blocks[cell]
     peepholes = 3 * H if cell == "peephole" else 0  # diagonal: one weight per unit and gate
     return G * (D * H + H * H + biases * H) + peepholes
 
