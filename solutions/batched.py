@@ -54,17 +54,16 @@ like (COURSE.md, pitfall 9).
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from solutions.variants import LSTMConfig, VariantLSTM
+from solutions.variants import _CHANGES, VARIANTS, VariantLSTM
 
 # The parameters of one model, in the order init_weights draws them, with their shapes.
 PARAMETER_NAMES = ("Wx", "Wh", "b", "peep", "Waa", "W_out", "b_out")
@@ -103,18 +102,27 @@ def switched_cell(f, i, g, c_prev, forget_gate, output_activation):
 def variant_switches(names: Sequence[str]) -> dict[str, torch.Tensor]:
     """Variant names (one per model) -> {switch: bool tensor (M, 1, 1)}.
 
-    The switches are the fields of :class:`LSTMConfig` (``input_gate``, ``forget_gate``, ...),
-    each model's value that of ``LSTMConfig.variant(name)``.
+    The switches are the fields of :class:`solutions.variants.LSTMConfig` (``input_gate``,
+    ``forget_gate``, ...). Each named variant flips one switch of the vanilla LSTM
+    (``solutions.variants._CHANGES``), so vanilla's value of a switch is the opposite of the
+    value its variant gives it.
 
     >>> variant_switches(["vanilla", "NFG"])["forget_gate"].flatten().tolist()
     [True, False]
     """
-    configs = [LSTMConfig.variant(n) for n in names]
-    if not configs:
-        raise ValueError("variant_switches: give at least one variant name.")
+    names = list(names)
+    unknown = [n for n in names if n not in _CHANGES]
+    if unknown or not names:
+        raise ValueError(
+            f"variant_switches: unknown variant {unknown[0]!r}; valid names are "
+            f"{', '.join(VARIANTS)}."
+            if unknown
+            else "variant_switches: give at least one variant name."
+        )
+    vanilla = {k: not v for change in _CHANGES.values() for k, v in change.items()}
     return {
-        f.name: torch.tensor([getattr(c, f.name) for c in configs]).reshape(-1, 1, 1)
-        for f in dataclasses.fields(LSTMConfig)
+        k: torch.tensor([_CHANGES[n].get(k, v) for n in names]).reshape(-1, 1, 1)
+        for k, v in vanilla.items()
     }
 
 
@@ -221,15 +229,14 @@ def forward(weights: dict[str, torch.Tensor], sw: dict[str, torch.Tensor], x: to
         if len(fgr):  # FGR: W_aa a_{t-1} into i, f, o of those models only
             r = torch.bmm(acts, Waa).reshape(len(fgr), N, 3, H).permute(2, 0, 1, 3)
             a_ifo = a_ifo.index_add(1, fgr, r)
-        i_own, f = torch.sigmoid(a_ifo[:2] + p[:2] * c).unbind(0)  # peek at c_{t-1}
+        i_own, f = torch.addcmul(a_ifo[:2], p[:2], c).sigmoid().unbind(0)  # peek at c_{t-1}
         i = torch.where(sw["coupled"], 1.0 - f, torch.where(sw["input_gate"], i_own, 1.0))
         g = torch.where(sw["input_activation"], torch.tanh(a_g), a_g)
         c, s = switched_cell(f, i, g, c, sw["forget_gate"], sw["output_activation"])
-        o = torch.where(sw["output_gate"], torch.sigmoid(a_ifo[2] + p[2] * c), 1.0)  # peek at c_t
+        o = torch.where(sw["output_gate"], torch.addcmul(a_ifo[2], p[2], c).sigmoid(), 1.0)
         h = o * s
-        if len(fgr):
-            f_used = torch.where(sw["forget_gate"], f, 1.0)
-            acts = torch.stack([i[fgr], f_used[fgr], o[fgr]], 2).reshape(len(fgr), N, 3 * H)
+        if len(fgr):  # (an FGR model has all three gates: no switch to apply here)
+            acts = torch.stack([i, f, o], 2)[fgr].reshape(len(fgr), N, 3 * H)
     return torch.baddbmm(weights["b_out"], h, weights["W_out"])  # (M, N, O)
 
 
@@ -238,8 +245,7 @@ def mse_per_model(y: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return ((y - target) ** 2).mean(dim=(1, 2))
 
 
-@dataclass
-class BatchedResult:
+class BatchedResult(NamedTuple):
     """What :func:`train_batched` returns.
 
     Attributes:
