@@ -204,7 +204,11 @@ _h_ref, _c_ref = (
 )
 _h, _c, _ = cifg_step_forward(_x, _h_prev, _c_prev, _Wx, _Wh, _b)
 expect_close(
-    "c", _c, _c_ref, atol=1e-10, hint="Check the block order f, g, o and c = f * c_prev + (1 - f) * g."
+    "c",
+    _c,
+    _c_ref,
+    atol=1e-10,
+    hint="Check the block order f, g, o and c = f * c_prev + (1 - f) * g.",
 )
 expect_close("h", _h, _h_ref, atol=1e-10, hint="c is right: look at h = o * tanh(c).")
 print("cifg_step_forward passes the visible tests.")
@@ -235,7 +239,9 @@ assert isinstance(_out, tuple | list) and len(_out) == 3, (
     "cifg_forward must return a triple (h, c, cache)."
 )
 _h, _c, _ = _out
-_shape_hint = "h and c hold the states of every step for every example, (N, T, H); leave h0, c0 out."
+_shape_hint = (
+    "h and c hold the states of every step for every example, (N, T, H); leave h0, c0 out."
+)
 expect_shape("h", _h, (2, 5, 4), _shape_hint)
 expect_shape("c", _c, (2, 5, 4), _shape_hint)
 _lstm = nn.LSTM(3, 4, batch_first=True)
@@ -481,13 +487,20 @@ _a = _x @ _Wx + _h_prev @ _Wh + _b  # our form: the first block is the forget ga
 _f = sigmoid(_a[:, :_H])
 _c_ours = _f * _c_prev + (1 - _f) * np.tanh(_a[:, _H : 2 * _H])
 _h_ours = sigmoid(_a[:, 2 * _H :]) * np.tanh(_c_ours)
-_hint = "Only the gate block (the first H columns of Wx and Wh, the first H entries of b) " \
+_hint = (
+    "Only the gate block (the first H columns of Wx and Wh, the first H entries of b) "
     "changes sign; the g and o blocks stay as they are."
+)
 expect_close("c of the other form with your weights", _c_other, _c_ours, atol=1e-12, hint=_hint)
 expect_close("h of the other form with your weights", _h_other, _h_ours, atol=1e-12, hint=_hint)
 _back = cifg_flip(*_out)
-expect_close("Wx after flipping twice", _back[0], _Wx, atol=0, hint="Flipping twice must give the "
-             "weights back.")
+expect_close(
+    "Wx after flipping twice",
+    _back[0],
+    _Wx,
+    atol=0,
+    hint="Flipping twice must give the weights back.",
+)
 print("cifg_flip passes the visible tests.")
 
 # %% [markdown]
@@ -633,6 +646,7 @@ for _cell in ("rnn", "gru", "lstm", "peephole", "cifg"):
 #| nbgrader: answer id=switched_cell
 #| solution: solutions.batched.switched_cell
 
+
 # %%
 #| nbgrader: given id=switched_cell_probe
 class SwitchedCellProbe(nn.Module):
@@ -682,7 +696,9 @@ if np.allclose(_c_got[[1, 3]], -0.4):
         "everything. No forget gate means f = 1: c = c_prev + i * g."
     )
 if np.allclose(_c_got, _c_want[[1, 0, 3, 2]]):
-    raise AssertionError("The forget_gate switch is reversed: where it is True, c = f * c_prev + i * g.")
+    raise AssertionError(
+        "The forget_gate switch is reversed: where it is True, c = f * c_prev + i * g."
+    )
 expect_close(
     "c (models: forget gate yes, no, yes, no)",
     _c_got,
@@ -693,9 +709,7 @@ expect_close(
 _s_want = np.array([np.tanh(0.1), np.tanh(1.6), 0.1, 1.6])
 _s_got = _s.detach().numpy().reshape(4)
 if np.allclose(_s_got, _s_want[[2, 3, 0, 1]]):
-    raise AssertionError(
-        "The output_activation switch is reversed: where it is True, s = tanh(c)."
-    )
+    raise AssertionError("The output_activation switch is reversed: where it is True, s = tanh(c).")
 expect_close(
     "s (models: output activation yes, yes, no, no)",
     _s_got,
@@ -720,3 +734,281 @@ expect_close(
     "enter c at all (its gradient is 0).",
 )
 print("switched_cell passes the visible tests.")
+
+# %% [markdown]
+# ### Written question 1
+#
+# Greff et al. found that removing the forget gate (NFG) or the output activation (NOAF) hurt
+# most on their three tasks: speech, handwriting and music, long streams read without a reset.
+# (a) What goes wrong in an LSTM without a forget gate on such a stream? Think of what
+# $c_t = c_{t-1} + i_t \odot g_t$ does over thousands of steps, and of what
+# $h_t = o_t \odot \tanh(c_t)$ then shows. (b) Why does the output activation matter more
+# in a cell without a forget gate than in one with it?
+
+# %% [markdown]
+# #| nbgrader: written id=q_forget_gate points=2
+# ### BEGIN SOLUTION
+# **Model answer.** (a) Without a forget gate the cell can only add: $c_t = c_0 + \sum_k i_k
+# \odot g_k$. On a long stream the sum keeps growing (or drifting like a random walk), so the
+# cell fills up with everything it ever wrote and cannot clear what is no longer relevant (the
+# end of a word, a finished stroke). Gers, Schmidhuber & Cummins (2000) introduced the forget
+# gate for exactly this: on continual input the cell states of the 1997 LSTM grew without bound,
+# $\tanh(c_t)$ saturated at $\pm 1$, its derivative $1 - \tanh^2(c_t)$ went to zero, and the
+# network stopped learning and could not reset itself. (b) With the output activation,
+# $\tanh$ bounds what a large cell shows to $(-1, 1)$; without it (NOAF) $h_t = o_t \odot c_t$ is
+# unbounded, so a cell that has accumulated a large value feeds huge inputs to every gate and
+# to the next layer, and training becomes unstable. With a forget gate the cell can keep
+# $c_t$ small by itself, so removing the squashing costs less (which is also why the adding
+# problem, a short sequence that needs only two values added, is gentle on both variants).
+#
+# **Rubric (2 points).** 1 point for (a): without forgetting the cell state accumulates and
+# cannot be reset on long streams (unbounded growth / saturation / old content never cleared).
+# 1 point for (b): tanh bounds the output of a large cell state; without it large $c$ reaches
+# $h$ unbounded, which matters most when nothing (no forget gate) keeps $c$ small.
+# ### END SOLUTION
+
+# %% [markdown]
+# ## 9. The ablation at laptop scale
+#
+# We train all nine variants on the adding problem of notebooks 01 and 03 at $T = 50$: each step
+# carries a value from $U(0, 1)$ and a marker that is 1 at two steps, one in each half; the
+# target is the sum of the two marked values; always answering 1 scores a mean squared error of
+# $1/6$. Every variant gets **the same budget** (600 Adam steps on batches of 16, global-norm
+# clipping at 1, hidden size $H = 8$), **the same initial weights** (model $m$ of seed $s$
+# draws every number from seed $s$ alone, so all variants of seed $s$ start from the same values
+# in every part they share, and see the same batches), three seeds, and three learning rates,
+# $10^{-2}$, $3\cdot 10^{-2}$ and $10^{-1}$. That is $9 \times 3 \times 3 = 81$ networks. Twelve
+# more compare the forget-gate bias (section 9.3). Each network is tested on the same 2000
+# fresh sequences.
+#
+# A Python loop over 93 networks of this size would spend almost all its time starting small
+# operations. The helper cell below trains them **as one**: the weights of all models are
+# stacked, every product is a batched product, and the switches of section 8, your
+# `switched_cell` among them, make each model compute its own variant. It trains every model
+# exactly as it would be trained alone, to rounding (the course's tests check this against a
+# loop over single models), many times faster.
+#
+# ### Course helpers (given, not an exercise)
+#
+# `adding_problem` makes batches of the task; `VARIANTS` and `_CHANGES` name the variants and the
+# switch each one flips; `variant_switches` turns a list of variant names into the switch
+# tensors; `init_weights` draws the stacked weights; `forward` is the configurable LSTM for $M$
+# models at once (it calls your `switched_cell`); `train_batched` runs Adam with a learning rate
+# per model; `evaluate` gives each model's test error. Run the cell; its code is folded away.
+
+# %%
+#| nbgrader: given id=course_helpers
+#| collapse: source
+# Course helpers (given, not an exercise): the adding problem and the configurable LSTM trained
+# for many models at once. Copied from the course's code when the notebook is built.
+#| inline: solutions.tasks._rng
+#| inline: solutions.tasks._int_at_least
+#| inline: solutions.tasks._n_examples
+#| inline: solutions.tasks.ADDING_BASELINE_MSE
+#| inline: solutions.tasks.adding_problem
+#| inline: solutions.variants.VARIANTS
+#| inline: solutions.variants._CHANGES
+#| inline: solutions.batched.variant_switches
+#| inline: solutions.batched._peephole_mask
+#| inline: solutions.batched.init_weights
+#| inline: solutions.batched.forward
+#| inline: solutions.batched.mse_per_model
+#| inline: solutions.batched.BatchedResult
+#| inline: solutions.batched.train_batched
+#| inline: solutions.batched.evaluate
+
+# %% [markdown]
+# ### 9.1 Training 93 networks at once
+
+# %%
+ABLATION_T, ABLATION_H, ABLATION_N, ABLATION_STEPS = 50, 8, 16, 600
+ABLATION_SEEDS = (0, 1, 2)
+ABLATION_LRS = (1e-2, 3e-2, 1e-1)
+FORGET_VARIANTS, FORGET_BIASES, FORGET_LR = ("vanilla", "NP"), (0.0, 1.0), 3e-2
+SOLVED = 0.01  # a run "solves" the task when its test MSE is below this (1/6 = always 1)
+
+if FULL_RUN:
+    # one dict per network: the ablation grid, then the forget-bias runs (b_f None = random)
+    runs = [
+        {"variant": v, "seed": s, "lr": lr, "b_f": None}
+        for v in VARIANTS
+        for lr in ABLATION_LRS
+        for s in ABLATION_SEEDS
+    ]
+    runs += [
+        {"variant": v, "seed": s, "lr": FORGET_LR, "b_f": b_f}
+        for v in FORGET_VARIANTS
+        for b_f in FORGET_BIASES
+        for s in ABLATION_SEEDS
+    ]
+    names = [r["variant"] for r in runs]
+    weights0 = init_weights(
+        [r["seed"] for r in runs],
+        2,
+        ABLATION_H,
+        1,
+        forget_bias=[r["b_f"] for r in runs],
+        dtype=torch.float32,
+    )
+    result = train_batched(
+        names,
+        weights0,
+        [r["lr"] for r in runs],
+        [r["seed"] for r in runs],  # each seed its own stream of batches, the same for all
+        lambda rng: adding_problem(ABLATION_N, ABLATION_T, seed=rng),
+        ABLATION_STEPS,
+        clip_norm=1.0,
+        desc=f"{len(runs)} networks",
+    )
+    x_test, y_test = adding_problem(2000, ABLATION_T, seed=12345)
+    test_mse = evaluate(names, result.weights, x_test, y_test)
+    for r, mse, div in zip(runs, test_mse, result.diverged_at):
+        r["mse"] = float(mse) if div < 0 else float("inf")  # a diverged run counts as failed
+else:
+    print("skipped under nbgrader")
+
+# %% [markdown]
+# ### 9.2 Variants and learning rates
+#
+# Left: for each variant, every run as a dot (colour: learning rate) and, as a box, the three
+# seeds at the variant's best learning rate (the one with the lowest median). Right: the median
+# over the seeds against the learning rate, one line per variant.
+
+# %%
+LR_COLORS = {1e-2: "#93c5fd", 3e-2: "#2563eb", 1e-1: "#1e3a8a"}
+
+
+def grid_mse(runs, variant, lr):
+    """Test MSEs of the ablation runs (random forget bias) of one variant and learning rate."""
+    return np.array(
+        [r["mse"] for r in runs if r["variant"] == variant and r["lr"] == lr and r["b_f"] is None]
+    )
+
+
+if FULL_RUN:
+
+    def shown(values):
+        """MSEs as drawn: a diverged run (inf) or one worse than 1 sits at the top, 1."""
+        return np.clip(values, 1e-5, 1.0)
+
+    best_lr = {
+        v: min(ABLATION_LRS, key=lambda lr: np.median(grid_mse(runs, v, lr))) for v in VARIANTS
+    }
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(13, 4.6), gridspec_kw={"width_ratios": [1.5, 1]})
+    jitter = np.random.default_rng(0).uniform(-0.25, 0.25, size=len(ABLATION_SEEDS))
+    for k, v in enumerate(VARIANTS):
+        for lr in ABLATION_LRS:
+            vals = grid_mse(runs, v, lr)
+            ax0.scatter(k + jitter, shown(vals), s=18, color=LR_COLORS[lr], zorder=3, alpha=0.9)
+    ax0.boxplot(
+        [shown(grid_mse(runs, v, best_lr[v])) for v in VARIANTS],
+        positions=range(len(VARIANTS)),
+        widths=0.6,
+        showfliers=False,
+        medianprops={"color": "#b91c1c", "lw": 2},
+    )
+    ax0.axhline(ADDING_BASELINE_MSE, color="k", ls=":", lw=1, label="always 1 (MSE 1/6)")
+    ax0.axhline(SOLVED, color="0.5", ls="--", lw=1, label=f"solved (MSE < {SOLVED:g})")
+    for lr, color in LR_COLORS.items():
+        ax0.scatter([], [], color=color, s=18, label=f"learning rate {lr:g}")
+    ax0.set_xticks(range(len(VARIANTS)), VARIANTS)
+    ax0.set_yscale("log")
+    ax0.set_ylabel("test MSE (2000 sequences)")
+    ax0.set_title(
+        f"adding problem, T = {ABLATION_T}, H = {ABLATION_H}, {ABLATION_STEPS} steps: "
+        "boxes = best learning rate",
+        fontsize=10,
+    )
+    ax0.legend(fontsize=8, loc="lower left", ncol=2)
+    ax0.grid(True, axis="y", alpha=0.3)
+    markers = dict(zip(VARIANTS, "osD^v<>ph"))
+    for v in VARIANTS:
+        med = [np.median(grid_mse(runs, v, lr)) for lr in ABLATION_LRS]
+        ax1.plot(ABLATION_LRS, shown(np.array(med)), marker=markers[v], label=v, lw=1.5)
+    ax1.axhline(ADDING_BASELINE_MSE, color="k", ls=":", lw=1)
+    ax1.set_xscale("log")
+    ax1.set_yscale("log")
+    ax1.set_xlabel("learning rate")
+    ax1.set_ylabel("median test MSE over 3 seeds")
+    ax1.set_title("the learning rate against the variant", fontsize=10)
+    ax1.legend(fontsize=8, ncol=3)
+    ax1.grid(True, alpha=0.3)
+    fig.tight_layout()
+    plt.show()
+
+    print(f"{'variant':8s} {'best lr':>8s}  median [min, max] test MSE at it   solved (of 9 runs)")
+    for v in VARIANTS:
+        vals = grid_mse(runs, v, best_lr[v])
+        every = np.concatenate([grid_mse(runs, v, lr) for lr in ABLATION_LRS])
+        print(
+            f"{v:8s} {best_lr[v]:8g}  {np.median(vals):.4f} [{vals.min():.4f}, {vals.max():.4f}]"
+            f"{'':14s}{int((every < SOLVED).sum())}"
+        )
+    # How much of the spread of log10(test MSE) over the 81 runs each factor explains: the
+    # between-group sum of squares of each factor over the total (main effects of a balanced
+    # grid; Greff et al. used fANOVA on random samples, the same idea).
+    grid = [r for r in runs if r["b_f"] is None]
+    y = np.log10(np.clip([r["mse"] for r in grid], 1e-6, 10.0))
+    total = ((y - y.mean()) ** 2).sum()
+    share = {}
+    for factor in ("variant", "lr", "seed"):
+        between = 0.0
+        for level in {r[factor] for r in grid}:
+            mask = np.array([r[factor] == level for r in grid])
+            between += mask.sum() * (y[mask].mean() - y.mean()) ** 2
+        share[factor] = between / total
+    print(
+        "share of the variance of log10(test MSE) explained by: "
+        + ", ".join(f"{f} {s:.0%}" for f, s in share.items())
+        + f" (the rest, {1 - sum(share.values()):.0%}, is interaction and noise)"
+    )
+else:
+    print("skipped under nbgrader")
+
+# %% [markdown]
+# ### 9.3 The forget-gate bias
+#
+# Jozefowicz, Zaremba & Sutskever (2015) compared thousands of recurrent architectures and found
+# that initialising the forget-gate bias to 1 closed most of the gap between the LSTM and the
+# GRU. Here the vanilla LSTM and NP (the LSTM without peepholes, `torch.nn.LSTM`'s cell) train
+# again at learning rate $3\cdot 10^{-2}$ with the same weights and batches as in 9.2, except the
+# forget block of the bias: $b_f = 0$ or $b_f = 1$ (the runs of 9.2 have small random biases,
+# drawn from $U(-1/\sqrt{H}, 1/\sqrt{H})$).
+
+# %%
+if FULL_RUN:
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    labels, groups = [], []
+    for v in FORGET_VARIANTS:
+        for b_f in (0.0, None, 1.0):
+            if b_f is None:
+                vals = grid_mse(runs, v, FORGET_LR)
+            else:
+                vals = np.array([r["mse"] for r in runs if r["variant"] == v and r["b_f"] == b_f])
+            labels.append(f"{v}\n$b_f$ = " + ("random" if b_f is None else f"{b_f:g}"))
+            groups.append(vals)
+    for k, vals in enumerate(groups):
+        ax.scatter(np.full(len(vals), k) + jitter[: len(vals)], shown(vals), color="#2563eb", s=22)
+    ax.boxplot(
+        [shown(g) for g in groups],
+        positions=range(len(groups)),
+        widths=0.5,
+        showfliers=False,
+        medianprops={"color": "#b91c1c", "lw": 2},
+    )
+    ax.axhline(ADDING_BASELINE_MSE, color="k", ls=":", lw=1, label="always 1 (MSE 1/6)")
+    ax.set_xticks(range(len(groups)), labels)
+    ax.set_yscale("log")
+    ax.set_ylabel("test MSE")
+    ax.set_title(f"forget-gate bias, learning rate {FORGET_LR:g}, 3 seeds each", fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(True, axis="y", alpha=0.3)
+    fig.tight_layout()
+    plt.show()
+    for label, vals in zip(labels, groups):
+        print(
+            f"{label.replace(chr(10), ' '):26s} median test MSE {np.median(vals):.4f} "
+            f"[{vals.min():.4f}, {vals.max():.4f}], solved {int((vals < SOLVED).sum())} of {len(vals)}"
+        )
+else:
+    print("skipped under nbgrader")
