@@ -936,13 +936,21 @@ if FULL_RUN:
     fig.tight_layout()
     plt.show()
 
-    print(f"{'variant':8s} {'best lr':>8s}  median [min, max] test MSE at it   solved (of 9 runs)")
+    print("median test MSE over 3 seeds (the right panel), the spread at the best learning rate,")
+    print("and how many of the variant's 9 runs solved the task:")
+    print(
+        f"{'variant':8s}"
+        + "".join(f"{'lr ' + format(lr, 'g'):>10s}" for lr in ABLATION_LRS)
+        + f"   {'best: median [min, max]':26s} solved"
+    )
     for v in VARIANTS:
         vals = grid_mse(runs, v, best_lr[v])
         every = np.concatenate([grid_mse(runs, v, lr) for lr in ABLATION_LRS])
         print(
-            f"{v:8s} {best_lr[v]:8g}  {np.median(vals):.4f} [{vals.min():.4f}, {vals.max():.4f}]"
-            f"{'':14s}{int((every < SOLVED).sum())}"
+            f"{v:8s}"
+            + "".join(f"{np.median(grid_mse(runs, v, lr)):10.4f}" for lr in ABLATION_LRS)
+            + f"   {np.median(vals):.4f} [{vals.min():.4f}, {vals.max():.4f}]"
+            + f"{'':6s}{int((every < SOLVED).sum())} of {len(every)}"
         )
     # How much of the spread of log10(test MSE) over the 81 runs each factor explains: the
     # between-group sum of squares of each factor over the total (main effects of a balanced
@@ -966,6 +974,8 @@ else:
     print("skipped under nbgrader")
 
 # %% [markdown]
+# **What to look for.** «9.2-TEXT»
+#
 # ### 9.3 The forget-gate bias
 #
 # Jozefowicz, Zaremba & Sutskever (2015) compared thousands of recurrent architectures and found
@@ -1012,3 +1022,56 @@ if FULL_RUN:
         )
 else:
     print("skipped under nbgrader")
+
+# %% [markdown]
+# **What to look for.** «9.3-TEXT»
+#
+# ### Written question 2
+#
+# Greff et al. found the learning rate to be the most important hyperparameter, far ahead of
+# the choice of variant; here the variant explained more of the spread. (a) Why can the
+# learning rate matter more than the architecture, and why did it matter less in our grid?
+# (b) What does this mean for a paper that reports "architecture A beats architecture B"?
+
+# %% [markdown]
+# #| nbgrader: written id=q_learning_rate points=2
+# ### BEGIN SOLUTION
+# **Model answer.** (a) With a bad learning rate no architecture trains: too small and the
+# network never leaves the plateau of the constant answer within the budget, too large and it
+# oscillates or diverges. Most architectures that can represent the solution at all reach
+# similar errors once the learning rate is right, so over a wide range of learning rates the
+# learning rate decides more of the outcome than the small differences between cells. Greff
+# et al. drew it log-uniformly over four orders of magnitude, so most of their runs sat far
+# from the good value; our three values span one decade around the value that works, so they
+# matter less, while two variants (NIG, NOG here) fail at every learning rate on this task,
+# which gives the variant a large share. The share of a factor depends on the range it is
+# varied over. (b) A comparison is only fair if each architecture gets its own tuned learning
+# rate (and equal budget, initialisation and seeds); a single shared learning rate can favour
+# one architecture by accident, and a claim should hold over several seeds, with the spread
+# shown.
+#
+# **Rubric (2 points).** 1 point for (a): the learning rate decides whether training works at
+# all (too small: stuck, too large: unstable), and its importance depends on the range explored
+# (ours is narrow, Greff's wide) or on variants that fail whatever the rate. 1 point for (b):
+# tune the learning rate (and other hyperparameters) per architecture, compare over several
+# seeds with equal budget and initialisation.
+# ### END SOLUTION
+
+# %% [markdown]
+# ## 10. Summary
+#
+# * A CIFG couples the input and forget gates: $c_t = f_t \odot c_{t-1} + (1 - f_t) \odot g_t$.
+#   It forgets only what it overwrites, has three gate blocks instead of four (the weights of a
+#   GRU), and keeps the LSTM's separate cell state and output gate.
+# * In the backward pass the coupled gate collects both of its terms:
+#   $df = dc_{\text{total}} \odot (c_{t-1} - g_t)$. Treating $i$ as a free gate drops the second.
+# * The two parameterisations, $i = 1 - f$ and $f = 1 - i$, are the same cells with the gate
+#   block's weights **and** bias negated, because $1 - \sigma(z) = \sigma(-z)$: a forget bias of
+#   $+1$ is an input bias of $-1$.
+# * PyTorch counts two biases per block, the papers one; peepholes add $3H$, not $3H^2$.
+# * Many small models train fastest as one stacked computation, with the differences between
+#   them expressed as per-model switches applied by `torch.where`.
+# * «SUMMARY-ABLATION»
+#
+# **Next: 06 · Choosing a gated cell.** Speed and parameters of the GRU and the LSTM measured,
+# counting with the cell state, and a character-level language model.

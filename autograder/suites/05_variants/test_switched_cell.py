@@ -50,14 +50,14 @@ def _mistakes(f, i, g, c_prev, fg, oa):
             out(np.where(fg, f * c_prev, 0.0) + i * g),
         ),
         (
-            "The forget_gate switch is reversed: where it is True, c = f * c_prev + i * g; where "
-            "it is False (NFG), c = c_prev + i * g.",
-            out(np.where(fg, c_prev, f * c_prev) + i * g),
-        ),
-        (
             "The forget_gate switch is ignored: every model keeps f * c_prev; an NFG model "
             "(forget_gate False) has f = 1, c = c_prev + i * g.",
             out(f * c_prev + i * g),
+        ),
+        (
+            "The forget_gate switch is reversed: where it is True, c = f * c_prev + i * g; where "
+            "it is False (NFG), c = c_prev + i * g.",
+            out(np.where(fg, c_prev, f * c_prev) + i * g),
         ),
         (
             "Without a forget gate your c is c_prev alone: the new content i * g is still added, "
@@ -65,14 +65,14 @@ def _mistakes(f, i, g, c_prev, fg, oa):
             out(np.where(fg, f * c_prev + i * g, c_prev)),
         ),
         (
-            "The output_activation switch is reversed: where it is True, s = tanh(c); where it "
-            "is False (NOAF), s = c.",
-            out(good_c, lambda c: np.where(oa, c, np.tanh(c))),
-        ),
-        (
             "The output_activation switch is ignored: an NOAF model (output_activation False) "
             "has s = c, no tanh.",
             out(good_c, np.tanh),
+        ),
+        (
+            "The output_activation switch is reversed: where it is True, s = tanh(c); where it "
+            "is False (NOAF), s = c.",
+            out(good_c, lambda c: np.where(oa, c, np.tanh(c))),
         ),
         (
             "s is computed from c_prev; it is tanh of the NEW c (or the new c itself for NOAF).",
