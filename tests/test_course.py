@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
 import os
 import re
@@ -15,11 +14,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from course import build
+
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
-_spec = importlib.util.spec_from_file_location("course_build", COURSE / "build.py")
-build = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(build)
 
 ASSIGNMENTS = [s.stem for s in build.sources()]
 
@@ -88,18 +86,6 @@ def test_source_folders_hold_only_notebooks(name):
     assert files == [f"{name}.ipynb"], f"course/source/{name} must hold only the notebook: {files}"
 
 
-def _copy_course(tmp_path: Path) -> Path:
-    dest = tmp_path / "course"
-    shutil.copytree(
-        COURSE,
-        dest,
-        ignore=shutil.ignore_patterns(
-            "gradebook.db", "executed", "submitted", "autograded", "feedback", "__pycache__"
-        ),
-    )
-    return dest
-
-
 def _nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
@@ -114,8 +100,8 @@ def _nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-def test_release_is_fresh_and_validate_behaves(tmp_path):
-    course = _copy_course(tmp_path)
+def test_release_is_fresh_and_validate_behaves(course_copy):
+    course = course_copy
     shutil.rmtree(course / "release")
     for name in ASSIGNMENTS:
         proc = _nbgrader(course, "generate_assignment", name, "--force")
@@ -143,19 +129,19 @@ def test_solution_notebooks_execute(tmp_path, autograde_mode):
 
 
 @pytest.mark.slow
-def test_nbgrader_autograde_scores_the_samples(tmp_path):
+def test_nbgrader_autograde_scores_the_samples(course_copy):
     """nbgrader autograde (hidden regions calling the suites) gives the correct sample full marks,
     the unanswered one zero, and every sample the same scores as running the suites directly,
     except where a visible test failed first (then the cell, and so the exercise, scores 0)."""
     from autograder.gradebook import max_points, scores
     from autograder.hidden import StudentNamespace, run_suite
 
-    course = _copy_course(tmp_path)
+    course = course_copy
     for name in ASSIGNMENTS:
         samples = sorted((COURSE / "samples" / name).glob("*.py"))
         if not samples:
             continue
-        build.build_samples(course / "submitted")
+        build.build_samples(out_root=course / "submitted")
         proc = _nbgrader(course, "generate_assignment", name, "--force")  # registers it
         assert proc.returncode == 0, proc.stdout + proc.stderr
         proc = _nbgrader(course, "autograde", name, "--create", "--force")

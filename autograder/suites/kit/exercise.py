@@ -375,7 +375,12 @@ class Backward:
         return grads, next((n for n in notes if n), "")
 
     def check(self, student, args: Sequence, up: Sequence, label: str) -> None:
-        with case(label):
+        none = [u.name for u, v in zip(self.upstream, up, strict=True) if v is None]
+        said = " ".join(
+            f"(In this test {n} is None: no gradient reaches these outputs from above; use zeros.)"
+            for n in none
+        )
+        with case(label), appended(said):
             grads, note = self.run(student, args, up)
             cache = self.forward.expected(args)[CACHE]
             expected = self.reference(*copies(list(up)), cache)
