@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from autograder.hidden import run_module_check
-from autograder.suites.kit import case, expect_match, named
+from autograder.suites.kit import call, case, expect_match, named
 from solutions.batched import switched_cell as reference
 
 PROBE = "SwitchedCellProbe"
@@ -97,7 +97,8 @@ def _check(student, seed, fg, oa, N=2, H=3, label=""):
     with case(
         label or f"M={M}, N={N}, H={H}, forget_gate={list(fg)}, output_activation={list(oa)}"
     ):
-        got = student.module_check(PROBE, **kwargs)
+        student("switched_cell")  # defined, and not imported from the course's package
+        got = call(lambda: student.module_check(PROBE, **kwargs), "switched_cell")
         want = run_module_check(_ReferenceProbe, **kwargs)
         outs = got.get("outputs") if isinstance(got, dict) else None
         if not isinstance(outs, list) or len(outs) != 2:

@@ -8,6 +8,12 @@ The imports and `sigmoid` stand for the notebook's setup and helper cells.
 import numpy as np
 import torch
 
+# What the hidden suites give this sample (tests/test_suites.py): the score of every exercise
+# that does not earn full marks (others: full marks), and words one of its failure
+# messages must contain (an exercise scoring 0 without words must be unanswered).
+EXPECT = {}
+NAMES = {}
+
 
 def sigmoid(z):
     """The notebook's helper (its setup cells define it; this copy is for running the file)."""

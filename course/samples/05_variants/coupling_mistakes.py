@@ -12,6 +12,24 @@ must fail and name; cifg_forward and cifg_backward are left unanswered:
 import numpy as np
 import torch
 
+# What the hidden suites give this sample (tests/test_suites.py): the score of every exercise
+# that does not earn full marks (others: full marks), and words one of its failure
+# messages must contain (an exercise scoring 0 without words must be unanswered).
+EXPECT = {
+    "cifg_forward": 0.0,
+    "cifg_step_backward": 0.6667,
+    "cifg_backward": 0.0,
+    "cifg_flip": 0.2857,
+    "parameter_count": 0.0,
+    "switched_cell": 0.6667,
+}
+NAMES = {
+    "cifg_step_backward": ("treats the input gate as a gate of its own",),
+    "cifg_flip": ("The new gate bias is 1 - b",),
+    "parameter_count": ("double-counted",),
+    "switched_cell": ("output_activation switch is ignored",),
+}
+
 
 def sigmoid(z):
     """The notebook's helper (its setup cells define it; this copy is for running the file)."""

@@ -8,6 +8,24 @@
 
 import numpy as np
 
+# What the hidden suites give this sample (tests/test_suites.py): the score of every exercise
+# that does not earn full marks (others: full marks), and words one of its failure
+# messages must contain (an exercise scoring 0 without words must be unanswered).
+EXPECT = {
+    "cifg_step_forward": 0.25,
+    "cifg_forward": 0.25,
+    "cifg_step_backward": 0.0,
+    "cifg_backward": 0.0,
+    "cifg_flip": 0.0,
+    "parameter_count": 1.4545,
+    "switched_cell": 0.0,
+}
+NAMES = {
+    "cifg_step_forward": ("The coupling is reversed",),
+    "cifg_forward": ("your cifg_step_forward is not right",),
+    "parameter_count": ("i and f were both kept as free gates",),
+}
+
 
 def sigmoid(z):
     """The notebook's helper (its setup cells define it; this copy is for running the file)."""

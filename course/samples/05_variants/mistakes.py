@@ -15,6 +15,24 @@ the others have a mistake students make, which its hidden suite must fail and na
 import numpy as np
 import torch
 
+# What the hidden suites give this sample (tests/test_suites.py): the score of every exercise
+# that does not earn full marks (others: full marks), and words one of its failure
+# messages must contain (an exercise scoring 0 without words must be unanswered).
+EXPECT = {
+    "cifg_step_backward": 0.6667,
+    "cifg_backward": 0.6,
+    "cifg_flip": 0.2857,
+    "parameter_count": 0.9091,
+    "switched_cell": 0.6667,
+}
+NAMES = {
+    "cifg_step_backward": ("the g term has the wrong sign",),
+    "cifg_backward": ("the g term has the wrong sign",),
+    "cifg_flip": ("Only the bias of the gate changed sign",),
+    "parameter_count": ("a missing bias",),
+    "switched_cell": ("forgets everything (f = 0",),
+}
+
 
 def sigmoid(z):
     """The notebook's helper (its setup cells define it; this copy is for running the file)."""
