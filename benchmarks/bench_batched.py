@@ -14,9 +14,12 @@ trains all 93 networks for ``--steps`` steps twice, in an order that alternates 
   standalone ``SequenceModel(VariantLSTM)``) trained by ``solutions.train.train``.
 
 Both start from the same weights and see the same batches, so they must end equal: the script
-checks every network's final weights and loss history (float32 tolerance) before it reports a
-time. It prints the median over the rounds and the ratio loop / batched, and writes the results
-to ``benchmarks/batched_results.json``.
+checks every network's final weights and loss history before it reports a time, to 1e-9 with
+``--dtype float64``; in float32 (the notebook's precision, the default) Adam turns rounding noise
+in near-zero gradient entries into steps of about the learning rate, so there the check is only
+that no network went elsewhere (weights within 0.05, losses within 0.01). It prints the median
+over the rounds and the ratio loop / batched, and writes the results of each precision to
+``benchmarks/batched_results.json``.
 """
 
 from __future__ import annotations
@@ -56,16 +59,21 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=20, help="Adam steps per round (default 20)")
     p.add_argument("--repeats", type=int, default=3, help="timed rounds (default 3)")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "batched_results.json")
+    p.add_argument(
+        "--dtype", choices=["float32", "float64"], default="float32",
+        help="precision of the timed rounds (default float32, as notebook 05)",
+    )  # fmt: skip
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     runs = workload()
     names = [r[0] for r in runs]
     seeds = [r[1] for r in runs]
     lrs = [r[2] for r in runs]
-    weights = B.init_weights(seeds, 2, 8, 1, forget_bias=[r[3] for r in runs], dtype=torch.float32)
+    dtype = getattr(torch, args.dtype)
+    weights = B.init_weights(seeds, 2, 8, 1, forget_bias=[r[3] for r in runs], dtype=dtype)
 
     def batch_fn(rng):
-        return adding_problem(16, 50, seed=rng)
+        return adding_problem(16, 50, seed=rng, dtype=np.dtype(args.dtype))
 
     def run_batched():
         t0 = time.perf_counter()
@@ -104,8 +112,13 @@ def main(argv=None) -> int:
             )
             worst["weights"] = max(worst["weights"], diff)
         worst["loss"] = max(worst["loss"], float(np.abs(losses - res.loss).max()))
-    if worst["weights"] > 1e-3 or worst["loss"] > 1e-4:
-        print(f"RESULTS DIFFER: {worst}; no time reported.")
+    # float64: equal to rounding. float32: Adam divides each gradient entry by its own running
+    # size, so an entry that is rounding noise (1e-8) moves its weight by about the learning
+    # rate in a direction that rounding decides; the two computations then drift apart by a few
+    # learning rates in such weights. Equality is therefore checked in float64.
+    tol = {"float64": (1e-9, 1e-9), "float32": (0.05, 0.01)}[args.dtype]
+    if worst["weights"] > tol[0] or worst["loss"] > tol[1]:
+        print(f"RESULTS DIFFER: {worst} (tolerance {tol}); no time reported.")
         return 1
     med = {k: statistics.median(v) for k, v in times.items()}
     ratio = med["loop"] / med["batched"]
@@ -121,6 +134,7 @@ def main(argv=None) -> int:
         "torch": torch.__version__,
         "cpus": os.cpu_count(),
         "threads": 1,
+        "dtype": args.dtype,
         "networks": M,
         "steps": args.steps,
         "load_average_before": load_before,
@@ -130,7 +144,9 @@ def main(argv=None) -> int:
         "ratio_loop_over_batched": ratio,
         "largest_difference": worst,
     }
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    previous = json.loads(args.out.read_text()) if args.out.is_file() else {}
+    previous[args.dtype] = result
+    args.out.write_text(json.dumps(previous, indent=2) + "\n")
     return 0
 
 
