@@ -807,7 +807,7 @@ def test_a_reply_with_too_many_objects_ends_the_worker():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment", ["01_rnn", "02_gru", "03_lstm"])
+@pytest.mark.parametrize("assignment", ["01_rnn", "02_gru", "03_lstm", "05_variants"])
 def test_every_notebooks_samples_through_the_grading_command(assignment, tmp_path):
     """The correct sample of every notebook earns every autograded point and the unanswered one
     none, through the grading command (sandbox, static checks and all), and every other sample
@@ -826,6 +826,15 @@ def test_every_notebooks_samples_through_the_grading_command(assignment, tmp_pat
         ns: dict = {"__name__": "submission"}
         source = (COURSE / "samples" / assignment / f"{sample}.py").read_text()
         exec(compile("import numpy as np\n" + source, sample, "exec"), ns)
+        # given cells named *_probe define what a suite calls the student's torch code through
+        # (notebook 05's SwitchedCellProbe); the in-process suites need them too
+        release = nbformat.read(COURSE / "release" / assignment / f"{assignment}.ipynb", 4)
+        for cell in release.cells:
+            if cell.metadata.get("nbgrader", {}).get("grade_id", "").endswith("_probe"):
+                prelude = (
+                    "import torch\nfrom torch import nn\nfrom collections.abc import Sequence\n"
+                )
+                exec(compile(prelude + cell.source, "probe", "exec"), ns)
         for exercise, res in r.exercises.items():
             if exercise in ns and res.visible_passed:
                 outcome = run_suite(assignment, exercise, StudentNamespace(ns))

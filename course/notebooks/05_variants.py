@@ -122,6 +122,18 @@ np.set_printoptions(precision=4, suppress=True)
 # Copy a bias from one form into the other without its sign and the cell starts forgetting
 # fast. Section 6 makes you convert between the two.
 
+
+# %%
+#| nbgrader: given id=cifg_reference
+# The tests of sections 2 and 3 compare your CIFG with PyTorch's LSTM: an LSTM whose input-gate
+# weights are minus its forget-gate weights has i = sigmoid(-a_f) = 1 - sigmoid(a_f), so it
+# computes exactly a CIFG. This given function builds those weights from a CIFG's (row vectors).
+def tied_lstm_weights(Wx, Wh, b, H):
+    """Wx, Wh, b of an LSTM (blocks i, f, g, o) equal to the CIFG with blocks f, g, o: the i block
+    is minus the f block."""
+    return [np.concatenate([-W[..., :H], W], axis=-1) for W in (Wx, Wh, b)]
+
+
 # %% [markdown]
 # ## 2. One CIFG step
 #
@@ -186,14 +198,9 @@ _x, _h_prev, _c_prev = (_rng.standard_normal(s) for s in [(2, 3), (2, 4), (2, 4)
 _Wx, _Wh, _b = (_rng.standard_normal(s) for s in [(3, 12), (4, 12), (12,)])
 
 
-def _tied_lstm_weights(Wx, Wh, b, H):
-    """i, f, g, o blocks of an LSTM equal to the CIFG (f, g, o): the i block is minus f."""
-    return [np.concatenate([-W[..., :H], W], axis=-1) for W in (Wx, Wh, b)]
-
-
 _cell = nn.LSTMCell(3, 4)
 with torch.no_grad():
-    _Wx4, _Wh4, _b4 = _tied_lstm_weights(_Wx, _Wh, _b, 4)
+    _Wx4, _Wh4, _b4 = tied_lstm_weights(_Wx, _Wh, _b, 4)
     _cell.weight_ih.copy_(torch.tensor(_Wx4.T))
     _cell.weight_hh.copy_(torch.tensor(_Wh4.T))
     _cell.bias_ih.copy_(torch.tensor(_b4))
@@ -246,7 +253,7 @@ expect_shape("h", _h, (2, 5, 4), _shape_hint)
 expect_shape("c", _c, (2, 5, 4), _shape_hint)
 _lstm = nn.LSTM(3, 4, batch_first=True)
 with torch.no_grad():
-    _Wx4, _Wh4, _b4 = _tied_lstm_weights(_Wx, _Wh, _b, 4)
+    _Wx4, _Wh4, _b4 = tied_lstm_weights(_Wx, _Wh, _b, 4)
     _lstm.weight_ih_l0.copy_(torch.tensor(_Wx4.T))
     _lstm.weight_hh_l0.copy_(torch.tensor(_Wh4.T))
     _lstm.bias_ih_l0.copy_(torch.tensor(_b4))
@@ -550,6 +557,8 @@ for _cell, _module in [("rnn", nn.RNN(_D, _H)), ("gru", nn.GRU(_D, _H)), ("lstm"
         _hint = " You counted one bias per block; PyTorch has two, bias_ih and bias_hh."
     elif _got == _want - 2 * _blocks * _H:
         _hint = " You left the biases out."
+    elif _got == _want + 2 * _blocks * _H:
+        _hint = " The biases are double-counted: two vectors of H per block, not four."
     assert _got == _want, (
         f"parameter_count({_cell!r}, D={_D}, H={_H}) = {_got}, but torch.nn.{type(_module).__name__}"
         f"({_D}, {_H}) has {_want} parameters (sum(p.numel() for p in module.parameters())).{_hint}"
@@ -673,6 +682,8 @@ _fg = torch.tensor([True, False, True, False]).reshape(4, 1, 1)
 _oa = torch.tensor([True, True, False, False]).reshape(4, 1, 1)
 try:
     _out = switched_cell(_f, _i, _g, _c_prev, _fg, _oa)
+except NotImplementedError:
+    raise
 except RuntimeError as _e:
     raise AssertionError(
         f"switched_cell raised {_e}. The switches hold one value per model: apply them with "
@@ -695,6 +706,11 @@ if np.allclose(_c_got[[1, 3]], -0.4):
         "Without a forget gate your c is i * g alone: that is f = 0, a cell that forgets "
         "everything. No forget gate means f = 1: c = c_prev + i * g."
     )
+if np.allclose(_c_got, 0.1):
+    raise AssertionError(
+        "The forget_gate switch is ignored: every model computes f * c_prev + i * g; a model "
+        "without a forget gate (NFG) has f = 1, c = c_prev + i * g."
+    )
 if np.allclose(_c_got, _c_want[[1, 0, 3, 2]]):
     raise AssertionError(
         "The forget_gate switch is reversed: where it is True, c = f * c_prev + i * g."
@@ -708,6 +724,11 @@ expect_close(
 )
 _s_want = np.array([np.tanh(0.1), np.tanh(1.6), 0.1, 1.6])
 _s_got = _s.detach().numpy().reshape(4)
+if np.allclose(_s_got, np.tanh(_c_want)):
+    raise AssertionError(
+        "The output_activation switch is ignored: every model computes tanh(c); a model without "
+        "an output activation (NOAF) has s = c."
+    )
 if np.allclose(_s_got, _s_want[[2, 3, 0, 1]]):
     raise AssertionError("The output_activation switch is reversed: where it is True, s = tanh(c).")
 expect_close(
