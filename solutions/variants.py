@@ -318,7 +318,7 @@ def parameter_count(cell: str, input_size: int, hidden_size: int, biases: int = 
         count = G * (D*H + H*H + biases*H)  (+ 3*H for "peephole")
 
     ``biases=2`` counts as PyTorch does: ``bias_ih`` and ``bias_hh`` for every block, as in
-    torch.nn.RNN/GRU/LSTM and the modules of :mod:`solutions.modules`. ``biases=1`` counts as
+    torch.nn.RNN/GRU/LSTM and the course's from-scratch modules. ``biases=1`` counts as
     the papers do, one bias per block: for every cell here but PyTorch's GRU the two biases
     only ever act as their sum (the paper-form GRU, whose reset gate acts before the product,
     needs one; PyTorch's GRU keeps b_hn inside r * (...), where it is not redundant).

@@ -52,6 +52,7 @@ from autograder.gradebook import scores
 from autograder.sandbox import Limits, SandboxedWorker, WorkerDied
 from autograder.worker import decode, encode
 from course import build
+from tests.util import sample_namespace
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
@@ -823,18 +824,9 @@ def test_every_notebooks_samples_through_the_grading_command(assignment, tmp_pat
             assert r.score == r.max_score, {k: v.failures for k, v in r.exercises.items()}
         if sample == "unanswered":
             assert r.score == 0
-        ns: dict = {"__name__": "submission"}
         source = (COURSE / "samples" / assignment / f"{sample}.py").read_text()
-        exec(compile("import numpy as np\n" + source, sample, "exec"), ns)
-        # given cells named *_probe define what a suite calls the student's torch code through
-        # (notebook 05's SwitchedCellProbe); the in-process suites need them too
-        release = nbformat.read(COURSE / "release" / assignment / f"{assignment}.ipynb", 4)
-        for cell in release.cells:
-            if cell.metadata.get("nbgrader", {}).get("grade_id", "").endswith("_probe"):
-                prelude = (
-                    "import torch\nfrom torch import nn\nfrom collections.abc import Sequence\n"
-                )
-                exec(compile(prelude + cell.source, "probe", "exec"), ns)
+        release = COURSE / "release" / assignment / f"{assignment}.ipynb"
+        ns = sample_namespace(release, source, sample)
         for exercise, res in r.exercises.items():
             if exercise in ns and res.visible_passed:
                 outcome = run_suite(assignment, exercise, StudentNamespace(ns))
