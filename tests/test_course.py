@@ -338,3 +338,24 @@ def test_directives_go_where_they_stand_and_collapse_hides_the_source(tmp_path):
     ns: dict = {}
     exec(nb.cells[0].source + "\n" + text, ns)
     assert ns["x"].shape == (3, 4, 2) and ns["ADDING_BASELINE_MSE"] == 1 / 6
+
+
+def test_embedded_lstm_module_equals_torch_and_needs_no_decorator():
+    """The LSTM class the build embeds in notebook 03 runs without solutions.modules' decorator
+    and equals torch.nn.LSTM with the same state_dict."""
+    import math
+
+    import torch
+    from torch import nn
+
+    ns = {"__name__": "submission", "math": math, "torch": torch, "nn": nn}
+    exec(build.definition_source("solutions.modules.LSTM", solution=True), ns)
+    torch.manual_seed(0)
+    builtin = nn.LSTM(3, 4, batch_first=True)
+    mine = ns["LSTM"](3, 4, True)
+    assert type(mine).__module__ == "submission" and not hasattr(mine, "gate_blocks")
+    mine.load_state_dict(builtin.state_dict())
+    mine, builtin = mine.double(), builtin.double()
+    x = torch.randn(2, 5, 3, dtype=torch.float64)
+    for a, b in zip([mine(x)[0], *mine(x)[1]], [builtin(x)[0], *builtin(x)[1]], strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-12)
