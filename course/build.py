@@ -377,6 +377,7 @@ def build_notebook(src: Path) -> nbformat.NotebookNode:
                     tests_for = (args["id"], float(args["points"]))
             elif key == "solution":
                 parts.append(definition_source(value, solution=True))
+                bound.update(_bound_names(parts[-1]))  # an answer cell defines its function
                 last_origin = None
             elif key == "inline" and (code := _inline_module(value, where)) is not None:
                 parts.append(code)

@@ -230,3 +230,29 @@ def cifg_backward(dh, dc, cache):
         dWh += dWh_t
         db += db_t
     return dx, dh_next, dc_next, dWx, dWh, db
+
+
+@check_shapes(Wx="D 3H", Wh="H 3H", b="3H", hint=_HINT)
+def cifg_flip(Wx, Wh, b):
+    """The weights of the same CIFG cell in the other parameterisation (pitfall 6).
+
+    This course learns the forget gate, f = sigmoid(a_f), and sets i = 1 - f. The other form
+    (Greff et al. 2017) learns the input gate, i = sigmoid(a_i), and sets f = 1 - i. Since
+    1 - sigmoid(z) = sigmoid(-z), a cell of one form equals the cell of the other form whose
+    gate block (the first H columns of Wx and Wh, and the first H entries of b) has the opposite
+    sign; the candidate and output blocks stay as they are. A forget bias of +1 is an input
+    bias of -1. Flipping twice gives the weights back.
+
+    Args:
+        Wx (D, 3H), Wh (H, 3H), b (3H,): blocks [gate | g | o], the gate being f in this
+            course's form and i in the other.
+
+    Returns:
+        Wx, Wh, b of the same shapes (new arrays; the arguments are not changed).
+    """
+    H = Wh.shape[0]
+    Wx, Wh, b = Wx.copy(), Wh.copy(), b.copy()
+    Wx[:, :H] = -Wx[:, :H]  # (D, H) the gate block
+    Wh[:, :H] = -Wh[:, :H]  # (H, H)
+    b[:H] = -b[:H]  # (H,)
+    return Wx, Wh, b

@@ -42,7 +42,14 @@ from torch import Tensor, nn
 
 from solutions.modules import _gate_blocks, _SequenceBase
 
-__all__ = ["VARIANTS", "LSTMConfig", "VariantLSTM", "count_parameters", "load_lstm_weights"]
+__all__ = [
+    "VARIANTS",
+    "LSTMConfig",
+    "VariantLSTM",
+    "count_parameters",
+    "load_lstm_weights",
+    "parameter_count",
+]
 
 VARIANTS: tuple[str, ...] = ("vanilla", "NIG", "NFG", "NOG", "NIAF", "NOAF", "NP", "CIFG", "FGR")
 
@@ -299,6 +306,46 @@ def count_parameters(module: nn.Module, trainable_only: bool = True) -> int:
     if not isinstance(module, nn.Module):
         raise TypeError(f"count_parameters: expected an nn.Module, got {type(module).__name__}.")
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
+
+
+def parameter_count(cell: str, input_size: int, hidden_size: int, biases: int = 2) -> int:
+    """The number of trainable scalars of a single-layer cell, from its sizes alone.
+
+    A cell with G gate blocks (RNN 1; GRU 3: r, z, n; LSTM and peephole LSTM 4: i, f, g, o;
+    CIFG 3: f, g, o) has, per block, input weights (D, H), recurrent weights (H, H) and
+    ``biases`` bias vectors (H,); the peephole LSTM adds three diagonal peephole vectors (H,):
+
+        count = G * (D*H + H*H + biases*H)  (+ 3*H for "peephole")
+
+    ``biases=2`` counts as PyTorch does: ``bias_ih`` and ``bias_hh`` for every block, as in
+    torch.nn.RNN/GRU/LSTM and the course's from-scratch modules. ``biases=1`` counts as
+    the papers do, one bias per block: for every cell here but PyTorch's GRU the two biases
+    only ever act as their sum (the paper-form GRU, whose reset gate acts before the product,
+    needs one; PyTorch's GRU keeps b_hn inside r * (...), where it is not redundant).
+
+    Args:
+        cell: "rnn", "gru", "lstm", "peephole" or "cifg".
+        input_size: D.
+        hidden_size: H.
+        biases: 2 (PyTorch) or 1 (papers).
+
+    Returns:
+        the count, an int.
+    """
+    blocks = {"rnn": 1, "gru": 3, "lstm": 4, "peephole": 4, "cifg": 3}  # G of each cell
+    if cell not in blocks:
+        raise ValueError(
+            f"parameter_count: unknown cell {cell!r}; valid names are {', '.join(blocks)}."
+        )
+    if biases not in (1, 2):
+        raise ValueError(
+            f"parameter_count: biases must be 2 (PyTorch's bias_ih and bias_hh) or 1 (the "
+            f"papers' single bias), got {biases!r}."
+        )
+    D, H = input_size, hidden_size
+    G = blocks[cell]
+    peepholes = 3 * H if cell == "peephole" else 0  # diagonal: one weight per unit and gate
+    return G * (D * H + H * H + biases * H) + peepholes
 
 
 def load_lstm_weights(variant: VariantLSTM, source: nn.Module) -> VariantLSTM:

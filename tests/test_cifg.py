@@ -201,6 +201,33 @@ def test_other_parameterisation_is_the_sign_flip():
     assert np.max(np.abs(c - ((1.0 - i_unflipped) * c_prev + i_unflipped * g))) > 1e-3
 
 
+def test_cifg_flip_gives_the_other_parameterisation():
+    """cifg_flip turns the weights of the i = 1 - f form into those of the f = 1 - i form (the
+    explicit forward of that form, written here, gives the same states); twice is the identity;
+    the candidate and output blocks and the arguments are left alone."""
+    rng = np.random.default_rng(11)
+    N, D, H = 3, 2, 4
+    x, h_prev, c_prev, Wx, Wh, b = _random_args(rng, N, 1, D, H, scale=1.0)
+    x = x[:, 0]
+    before = [a.copy() for a in (Wx, Wh, b)]
+    Wx2, Wh2, b2 = cifg.cifg_flip(Wx, Wh, b)
+    for a, a0 in zip((Wx, Wh, b), before, strict=True):
+        np.testing.assert_array_equal(a, a0)
+    i = 1.0 / (1.0 + np.exp(-(x @ Wx2[:, :H] + h_prev @ Wh2[:, :H] + b2[:H])))  # learned i
+    g = np.tanh(x @ Wx2[:, H : 2 * H] + h_prev @ Wh2[:, H : 2 * H] + b2[H : 2 * H])
+    o = 1.0 / (1.0 + np.exp(-(x @ Wx2[:, 2 * H :] + h_prev @ Wh2[:, 2 * H :] + b2[2 * H :])))
+    c_other = (1.0 - i) * c_prev + i * g
+    h, c, _ = cifg.cifg_step_forward(x, h_prev, c_prev, Wx, Wh, b)
+    np.testing.assert_allclose(c, c_other, rtol=0, atol=1e-14)
+    np.testing.assert_allclose(h, o * np.tanh(c_other), rtol=0, atol=1e-14)
+    np.testing.assert_array_equal(b2[:H], -b[:H])
+    np.testing.assert_array_equal(Wx2[:, H:], Wx[:, H:])
+    for a, a2 in zip((Wx, Wh, b), cifg.cifg_flip(Wx2, Wh2, b2), strict=True):
+        np.testing.assert_array_equal(a, a2)
+    with pytest.raises(ShapeError, match="Wh"):
+        cifg.cifg_flip(Wx, Wh[:, :-1], b)
+
+
 def test_tiny_hand_computed_case():
     """D = H = 1, one step; each gate computed by hand."""
 

@@ -17,6 +17,7 @@ import pytest
 from autograder.config import from_reference
 from autograder.environ import run_nbgrader
 from course import build
+from tests.util import sample_namespace
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
@@ -146,8 +147,8 @@ def test_nbgrader_autograde_scores_the_samples(course_copy):
         assert all(got["correct"][k] == v for k, v in auto.items()), got["correct"]
         assert all(got["unanswered"].get(k, 0) == 0 for k in auto), got["unanswered"]
         for sample in samples:
-            ns: dict = {"__name__": "submission"}
-            exec(compile("import numpy as np\n" + sample.read_text(), str(sample), "exec"), ns)
+            release = COURSE / "release" / name / f"{name}.ipynb"
+            ns = sample_namespace(release, sample.read_text(), str(sample))
             for k, points in auto.items():
                 exercise = k.removeprefix("test_")
                 if exercise not in ns:
@@ -241,13 +242,22 @@ def test_course_helpers_run_without_the_reference_package(name, tmp_path):
     assert helpers, "a course_helpers cell expected"
     for cell in helpers:
         assert cell.metadata.get("jupyter", {}).get("source_hidden") is True
-    smoke = (  # a tiny training run, where the helpers hold the training loop
-        "if 'train' in globals():\n"
-        "    torch.manual_seed(0)\n"
+    smoke = (  # a tiny training run with each trainer the helpers hold
+        "torch.manual_seed(0)\n"
+        "if 'SequenceModel' in globals():  # the single-model trainer (notebooks 01-03)\n"
         "    model = SequenceModel(torch.nn.RNN(2, 4, batch_first=True), 4, 1).float()\n"
         "    hist = train(model, lambda r: adding_problem(8, 6, seed=r), "
         "torch.nn.functional.mse_loss, 3, progress=False)\n"
         "    assert len(hist['loss']) == 3 and ADDING_BASELINE_MSE == 1 / 6\n"
+        "if 'train_batched' in globals():  # the batched variant trainer (notebook 05)\n"
+        "    def switched_cell(f, i, g, c_prev, forget_gate, output_activation):  # the answer\n"
+        "        c = torch.where(forget_gate, f * c_prev, c_prev) + i * g\n"
+        "        return c, torch.where(output_activation, torch.tanh(c), c)\n"
+        "    names = list(VARIANTS)\n"
+        "    w = init_weights(range(len(names)), 2, 3, 1)\n"
+        "    res = train_batched(names, w, [1e-2] * len(names), [0] * len(names), "
+        "lambda r: adding_problem(4, 5, seed=r), 3, 1.0, progress=False)\n"
+        "    assert res.loss.shape == (len(names), 3) and (res.diverged_at == -1).all()\n"
     )
     script = tmp_path / "run.py"
     script.write_text(

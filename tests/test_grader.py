@@ -51,6 +51,7 @@ from autograder.sandbox import SandboxedWorker, WorkerDied
 from autograder.submission import notebook_text, parse_notebook, read_submission
 from autograder.warm import WarmWorker, warm_possible
 from course import build
+from tests.util import sample_namespace
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
@@ -846,9 +847,9 @@ def test_every_notebooks_samples_through_the_grading_command(assignment, tmp_pat
             assert r.score == r.max_score, {k: v.failures for k, v in r.exercises.items()}
         if sample == "unanswered":
             assert r.score == 0
-        ns: dict = {"__name__": "submission"}
         source = (COURSE / "samples" / assignment / f"{sample}.py").read_text()
-        exec(compile("import numpy as np\n" + source, sample, "exec"), ns)
+        release = COURSE / "release" / assignment / f"{assignment}.ipynb"
+        ns = sample_namespace(release, source, sample)
         for exercise, res in r.exercises.items():
             if exercise in ns and res.visible_passed:
                 outcome = run_suite(assignment, exercise, StudentNamespace(ns))

@@ -16,6 +16,7 @@ from solutions.variants import (
     VariantLSTM,
     count_parameters,
     load_lstm_weights,
+    parameter_count,
 )
 
 torch.set_default_dtype(torch.float64)
@@ -361,3 +362,49 @@ def test_load_lstm_weights_picks_blocks_by_name():
     assert torch.equal(nig.weight_ih_l0, lstm.weight_ih_l0[3:])
     assert torch.equal(nog.weight_hh_l0, lstm.weight_hh_l0[:9])
     assert torch.equal(nig.bias_l0, (lstm.bias_ih_l0 + lstm.bias_hh_l0)[3:])
+
+
+# --- parameter_count: the formula against the modules' own parameters ----------------------------
+
+
+@pytest.mark.parametrize("D,H", [(1, 1), (3, 4), (7, 5), (128, 64)])
+def test_parameter_count_two_biases_equals_the_modules(D, H):
+    """PyTorch's count (bias_ih and bias_hh per block) is sum(p.numel()) of the modules."""
+    modules = {
+        "rnn": nn.RNN(D, H),
+        "gru": nn.GRU(D, H),
+        "lstm": nn.LSTM(D, H),
+        "peephole": M.PeepholeLSTM(D, H),
+        "cifg": M.CIFG(D, H),
+    }
+    for cell, module in modules.items():
+        assert parameter_count(cell, D, H) == sum(p.numel() for p in module.parameters()), cell
+        assert parameter_count(cell, D, H, biases=2) == count_parameters(module), cell
+
+
+@pytest.mark.parametrize("D,H", [(1, 1), (3, 4), (7, 5)])
+def test_parameter_count_one_bias_equals_the_papers_cells(D, H):
+    """The papers' count: one bias per block (VariantLSTM, and the two-bias modules without
+    bias_hh); peepholes are diagonal, H numbers each."""
+    one_bias = {
+        "lstm": VariantLSTM(D, H, "NP"),
+        "peephole": VariantLSTM(D, H, "vanilla"),
+        "cifg": VariantLSTM(D, H, LSTMConfig(peepholes=False, coupled=True)),
+    }
+    for cell, module in one_bias.items():
+        assert parameter_count(cell, D, H, biases=1) == count_parameters(module), cell
+    for cell, module in (("rnn", M.RNN(D, H)), ("gru", M.PaperGRU(D, H))):
+        without_bias_hh = sum(p.numel() for n, p in module.named_parameters() if "bias_hh" not in n)
+        assert parameter_count(cell, D, H, biases=1) == without_bias_hh, cell
+
+
+def test_parameter_count_by_hand_and_errors():
+    # D = 2, H = 3, LSTM: 4 * (6 + 9 + 3) = 72 with one bias, 84 with two; peepholes + 9
+    assert parameter_count("lstm", 2, 3, biases=1) == 72
+    assert parameter_count("lstm", 2, 3) == 84
+    assert parameter_count("peephole", 2, 3) == 93
+    assert parameter_count("cifg", 2, 3, biases=1) == 54  # three quarters of the LSTM
+    with pytest.raises(ValueError, match="unknown cell 'LSTM'; valid names are rnn, gru"):
+        parameter_count("LSTM", 2, 3)
+    with pytest.raises(ValueError, match="biases must be 2"):
+        parameter_count("lstm", 2, 3, biases=0)

@@ -39,3 +39,19 @@ def check_backward(forward, backward, args, names, rng, tol=1e-7, eps=1e-6):
         assert err < tol, f"d{name}: relative error {err:.2e} against centred differences"
         worst = max(worst, err)
     return worst
+
+
+def sample_namespace(release_notebook, sample_source: str, label: str) -> dict:
+    """What a sample's answer cells see when the suites run in this process: the sample's own
+    code (after ``import numpy as np``) and the release's given cells whose grade id ends in
+    ``_probe``, the small modules through which a suite calls a student's torch code (notebook
+    05's SwitchedCellProbe). The notebook's other given cells are not run."""
+    import nbformat
+
+    ns: dict = {"__name__": "submission"}
+    exec(compile("import numpy as np\n" + sample_source, label, "exec"), ns)
+    prelude = "import torch\nfrom torch import nn\nfrom collections.abc import Sequence\n"
+    for cell in nbformat.read(release_notebook, as_version=4).cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id", "").endswith("_probe"):
+            exec(compile(prelude + cell.source, f"{label}: probe", "exec"), ns)
+    return ns
