@@ -756,6 +756,11 @@ print(
 #| inline: solutions.train.SequenceModel
 #| inline: solutions.train._as_tensor
 #| inline: solutions.train.train
+#| inline: solutions.seeds.CELLS
+#| inline: solutions.seeds.StackedSeeds
+#| inline: solutions.seeds.train_seeds
+#| inline: solutions.seeds.mse_per_seed
+#| inline: solutions.seeds.median_and_range
 
 # %% [markdown]
 # ### 7.1 How far back does the gradient of a GRU reach?
@@ -920,29 +925,26 @@ else:
 # %%
 ADDING_LENGTHS = (30, 100)
 ADDING_H, ADDING_STEPS, ADDING_BATCH = 16, 800, 64
+ADDING_SEEDS = (0, 1, 2, 3, 4)  # five models per cell and length, trained side by side
+KINDS = ("RNN", "GRU")
 
 if FULL_RUN:
-    adding, trained = {}, {}
+    adding, trained = {}, {}  # (kind, T) -> (losses (seeds, steps), test MSE / baseline per seed)
     for T in ADDING_LENGTHS:
-        x_test, y_test = (torch.from_numpy(a) for a in adding_problem(2000, T, seed=12345))
-        for kind, layer in (("RNN", torch.nn.RNN), ("GRU", torch.nn.GRU)):
-            torch.manual_seed(0)
-            cell = layer(2, ADDING_H, batch_first=True, dtype=torch.float32)
-            model = SequenceModel(cell, ADDING_H, 1).float()
-            hist = train(
-                model,
-                batch_fn=lambda rng, T=T: adding_problem(ADDING_BATCH, T, seed=rng),
-                loss_fn=torch.nn.functional.mse_loss,
+        x_test, y_test = adding_problem(2000, T, seed=12345)
+        for kind in KINDS:
+            models = StackedSeeds(kind, 2, ADDING_H, 1, ADDING_SEEDS)
+            hist = train_seeds(
+                models,
+                lambda rng, T=T: adding_problem(ADDING_BATCH, T, seed=rng),
                 steps=ADDING_STEPS,
                 lr=1e-2,
                 clip_norm=1.0,
-                seed=0,
-                desc=f"{kind}, T = {T}",
+                desc=f"{kind}, T = {T}, {len(ADDING_SEEDS)} seeds",
             )
-            with torch.no_grad():
-                test_mse = torch.nn.functional.mse_loss(model(x_test), y_test).item()
-            adding[kind, T] = (hist["loss"], test_mse)
-            trained[kind, T] = model
+            ratios = mse_per_seed(models, x_test, y_test) / ADDING_BASELINE_MSE
+            adding[kind, T] = (hist["loss"], ratios)
+            trained[kind, T] = models
 
     # random guessing: 200 GRUs with U(-1, 1) weights, scored on the T = 100 test set
     x_test, y_test = (torch.from_numpy(a) for a in adding_problem(2000, 100, seed=12345))
@@ -964,45 +966,47 @@ if FULL_RUN:
         ("GRU", 30): "#60a5fa",
         ("GRU", 100): "#1d4ed8",
     }
+    kernel = np.ones(window) / window
     for (kind, T), (loss, _) in adding.items():
-        smooth = np.convolve(loss, np.ones(window) / window, mode="valid")
-        ax0.semilogy(
-            np.arange(window - 1, len(loss)),
-            smooth,
-            color=colors[kind, T],
-            label=f"{kind}, T = {T}",
-        )
+        smooth = np.array([np.convolve(run, kernel, mode="valid") for run in loss])
+        steps = np.arange(window - 1, loss.shape[1])
+        ax0.fill_between(steps, smooth.min(0), smooth.max(0), color=colors[kind, T], alpha=0.15)
+        ax0.semilogy(steps, np.median(smooth, 0), color=colors[kind, T], label=f"{kind}, T = {T}")
     ax0.axhline(ADDING_BASELINE_MSE, color="k", ls=":", lw=1, label="baseline 1/6")
     ax0.set_xlabel("Adam step")
     ax0.set_ylabel(f"training MSE (mean of {window} steps)")
-    ax0.set_title("training loss", fontsize=11)
+    ax0.set_title(f"training loss: median and range of {len(ADDING_SEEDS)} seeds", fontsize=11)
     ax0.legend(fontsize=8)
     ax0.grid(True, alpha=0.3)
-    labels = [f"{kind}\nT = {T}" for T in ADDING_LENGTHS for kind in ("RNN", "GRU")]
-    values = [adding[kind, T][1] for T in ADDING_LENGTHS for kind in ("RNN", "GRU")]
-    labels.append("best of 200\nrandom GRUs\nT = 100")
-    values.append(guess["best_score"])
-    bar_colors = [colors[kind, T] for T in ADDING_LENGTHS for kind in ("RNN", "GRU")] + ["#9ca3af"]
-    bars = ax1.bar(labels, values, color=bar_colors)
-    ax1.bar_label(bars, fmt="%.4f", padding=2, fontsize=8)
-    ax1.axhline(ADDING_BASELINE_MSE, color="k", ls=":", lw=1, label="baseline 1/6")
+    groups = [(kind, T) for T in ADDING_LENGTHS for kind in KINDS]
+    for k, key in enumerate(groups):
+        ratios = adding[key][1]
+        ax1.bar(k, np.median(ratios), color=colors[key], alpha=0.5)
+        ax1.plot(np.full(len(ratios), k), ratios, "o", color=colors[key], ms=4)
+    guess_ratio = guess["best_score"] / ADDING_BASELINE_MSE
+    ax1.bar(len(groups), guess_ratio, color="#9ca3af")
+    ax1.set_xticks(
+        range(len(groups) + 1),
+        [f"{kind}\nT = {T}" for kind, T in groups] + ["best of 200\nrandom GRUs\nT = 100"],
+    )
+    ax1.axhline(1.0, color="k", ls=":", lw=1, label="baseline (always answer 1)")
     ax1.set_yscale("log")
-    ax1.set_ylim(1e-4, 1)
-    ax1.set_ylabel("test MSE (log scale)")
-    ax1.set_title(f"H = {ADDING_H}, {ADDING_STEPS} Adam steps, same settings for both", fontsize=11)
-    ax1.legend(fontsize=8, loc="upper left")
+    low = min(min(r.min() for _, r in adding.values()), guess_ratio)
+    ax1.set_ylim(low / 3, 3)  # every dot stays in view
+    ax1.set_ylabel("test MSE / baseline (log scale)")
+    ax1.set_title(f"bar: median; dots: the {len(ADDING_SEEDS)} seeds", fontsize=11)
+    ax1.legend(fontsize=8, loc="lower left")
     fig.tight_layout()
     plt.show()
 
     for T in ADDING_LENGTHS:
-        for kind in ("RNN", "GRU"):
-            mse = adding[kind, T][1]
+        for kind in KINDS:
+            ratios = adding[kind, T][1]
             print(
-                f"{kind}, T = {T:3d}: test MSE {mse:.4f} = {mse / ADDING_BASELINE_MSE:.3f} × baseline"
+                f"{kind}, T = {T:3d}: test MSE / baseline {median_and_range(ratios)}; "
+                f"below 0.1 × baseline in {np.sum(ratios < 0.1)} of {len(ratios)} seeds"
             )
-    print(
-        f"best of 200 random GRUs, T = 100: test MSE {guess['best_score']:.4f} = {guess['best_score'] / ADDING_BASELINE_MSE:.2f} × baseline"
-    )
+    print(f"best of 200 random GRUs, T = 100: test MSE / baseline {guess_ratio:.3f}")
 else:
     print("skipped under nbgrader")
 
@@ -1038,7 +1042,7 @@ def pytorch_update_gate(x, h_prev, Wx, Wh, bx, bh):
 if FULL_RUN:
     import copy
 
-    gru = trained["GRU", 100].rnn
+    gru = trained["GRU", 100].layer(0)  # the GRU of seed 0
     params = unpack_gru_weights(
         *(
             gru.state_dict()[n].double().numpy().copy()

@@ -393,8 +393,26 @@ _args = [_rng.standard_normal(s) for s in [(2, 3), (2, 4), (2, 4), (3, 16), (4, 
 _h, _c, _cache = lstm_step_forward(*_args)
 expect_shape("h from lstm_step_forward", _h, (2, 4), "Fix lstm_step_forward first.")
 expect_shape("c from lstm_step_forward", _c, (2, 4), "Fix lstm_step_forward first.")
+# This test differentiates YOUR forward pass: it must be right first.
+_a = _args[0] @ _args[3] + _args[1] @ _args[4] + _args[5]  # (N, 4H), H = 4
+_c_ref = sigmoid(_a[:, 4:8]) * _args[2] + sigmoid(_a[:, 0:4]) * np.tanh(_a[:, 8:12])
+if not (
+    np.allclose(_c, _c_ref, atol=1e-12)
+    and np.allclose(_h, sigmoid(_a[:, 12:16]) * np.tanh(_c_ref), atol=1e-12)
+):
+    raise AssertionError(
+        "lstm_step_forward does not give the h and c of section 2, and this test compares your "
+        "backward with centred differences of your forward: fix lstm_step_forward first."
+    )
 _dh, _dc = _rng.standard_normal(_h.shape), _rng.standard_normal(_c.shape)
+_dh_before, _dc_before = _dh.copy(), _dc.copy()
 _grads = lstm_step_backward(_dh, _dc, _cache)
+for _arg_name, _now, _before in (("dh", _dh, _dh_before), ("dc", _dc, _dc_before)):
+    if not np.array_equal(_now, _before):
+        raise AssertionError(
+            f"lstm_step_backward changed its argument {_arg_name} in place. Leave it as it is "
+            f"and compute new arrays (dc_total = dc + ... makes a new array; dc += ... does not)."
+        )
 assert isinstance(_grads, tuple | list) and len(_grads) == 6, (
     "lstm_step_backward must return six gradients (dx, dh_prev, dc_prev, dWx, dWh, db), one per "
     "argument of lstm_step_forward; got "
@@ -414,7 +432,6 @@ _hints = {
     "b": "db = da.sum(axis=0), shape (4H,). " + _da,
 }
 # dc_prev first: it shows the most common mistake, a dc_total without the path through h.
-_a = _args[0] @ _args[3] + _args[1] @ _args[4] + _args[5]  # (N, 4H), H = 4
 _f_gate = sigmoid(_a[:, 4:8])
 if type(_grads[2]) is np.ndarray and np.allclose(_grads[2], _dc * _f_gate, atol=1e-10):
     raise AssertionError(
@@ -472,7 +489,19 @@ _h, _c, _cache = lstm_forward(*_args)
 _fix = "lstm_backward is checked against your lstm_forward: fix lstm_forward first."
 expect_shape("h from lstm_forward", _h, (2, 4, 3), _fix)
 expect_shape("c from lstm_forward", _c, (2, 4, 3), _fix)
+# This test differentiates YOUR forward pass: it must be right first.
+_h_t, _c_t = _args[1], _args[2]
+for _t in range(4):
+    _a = _args[0][:, _t] @ _args[3] + _h_t @ _args[4] + _args[5]  # (N, 4H), H = 3
+    _c_t = sigmoid(_a[:, 3:6]) * _c_t + sigmoid(_a[:, 0:3]) * np.tanh(_a[:, 6:9])
+    _h_t = sigmoid(_a[:, 9:12]) * np.tanh(_c_t)
+    if not (np.allclose(_h[:, _t], _h_t, atol=1e-12) and np.allclose(_c[:, _t], _c_t, atol=1e-12)):
+        raise AssertionError(
+            f"lstm_forward's states at t = {_t} are not those of section 3, and this test "
+            "compares your backward with centred differences of your forward: " + _fix
+        )
 _dh, _dc = _rng.standard_normal(_h.shape), _rng.standard_normal(_c.shape)
+_dh_before, _dc_before = _dh.copy(), _dc.copy()
 _hints = {
     "x": "Step t's backward takes dh[:, t] + dh_next and dc[:, t] + dc_next (only dc_next "
     "when dc is None); its dx goes into dx[:, t].",
@@ -486,6 +515,14 @@ _hints = {
 for _case, _dc_case in [("dc given", _dc), ("dc = None", None)]:
     _worst = 0.0
     _grads = lstm_backward(_dh, _dc_case, _cache)
+    for _arg_name, _now, _before in (("dh", _dh, _dh_before), ("dc", _dc, _dc_before)):
+        if not np.array_equal(_now, _before):
+            raise AssertionError(
+                f"lstm_backward changed its argument {_arg_name} in place, for example with "
+                f"{_arg_name}[:, t] += {_arg_name}_next. Your gradients may well be right, but the "
+                f"caller's {_arg_name} is now wrong (and so is this test's). Add into a new array "
+                f"instead: g = {_arg_name}[:, t] + {_arg_name}_next."
+            )
     assert isinstance(_grads, tuple | list) and len(_grads) == 6, (
         "lstm_backward must return six gradients (dx, dh0, dc0, dWx, dWh, db), one per "
         "argument of lstm_forward."
@@ -864,8 +901,8 @@ else:
 # the trickle have opposite signs they cancel: that is the dip of the $b_f = 4$ curve near
 # $t = 900$, and the dips of the others. The table shows that the gradient is exactly $f^T$, to
 # every printed digit: along the cell state the backward pass multiplies by the forget gate and
-# by nothing else, as section 6 said. Compare notebook 01, where a tanh RNN lost 13 orders of
-# magnitude in 50 steps.
+# by nothing else, as section 6 said. Compare notebook 01, where the gradient of a tanh RNN
+# (Gaussian $W_h$, $\rho = 0.9$) had fallen to about 1.2e-11 after 50 steps.
 #
 # ### 9.2 Gradient norms: RNN, GRU and LSTM side by side
 #
@@ -1328,19 +1365,26 @@ if FULL_RUN:
         solved = sum(a > 0.95 for a in accs)
         print(
             f"b_f = {b_f:g}: test accuracies {', '.join(f'{a:.3f}' for a in accs)}"
-            f"  ({solved} of {len(accs)} above 95 %)"
+            f"  ({solved} of {len(accs)} above 95 %; range {min(accs):.2f}–{max(accs):.2f})"
         )
+    # how much of the gradient the forget gates alone let through to the first symbol
+    gap = (TEMPORAL_T - 1) - TEMPORAL_T // 5  # the first symbol comes at step T // 5 at the latest
+    print(f"the first symbol comes at step {TEMPORAL_T // 5} at the latest")
+    print(f"steps from the latest first symbol to the end: {gap}")
+    for b_f in (0.0, 1.0):
+        f = 1 / (1 + np.exp(-b_f))
+        print(f"b_f = {b_f:g}: f = {f:.2f}, f^{gap} = {f**gap:.1e}")
 else:
     print("skipped under nbgrader")
 
-# %% [markdown]
-# **What to look for.** Three seeds out of three reach 100 % with $b_f = 1$, between about 150
-# and 350 steps; with $b_f = 0$, all three stay at chance (23 %–28 %). In longer runs we tried
-# with $H = 16$ (800 steps with $b_f = 0$, 1500 with PyTorch's random default biases) the LSTM
-# did not leave chance either. The only difference is the starting point
+# %% [markdown] claims=[{"printed": "b_f = 1: test accuracies ... ({} of 3 above 95 %", "holds": ">= 3", "words": "With $b_f = 1$ all three seeds solve the task"}, {"printed": "b_f = 0: test accuracies ... ({} of 3 above 95 %", "holds": "<= 0", "words": "with $b_f = 0$ all three stay at chance"}, {"says": "accuracies from about {} to", "printed": "b_f = 0: test accuracies ... range {}–", "tol": 0.03}, {"says": "to {} (chance is", "printed": "b_f = 0: test accuracies ... range ...–{})", "tol": 0.03}, {"says": "at least {} steps before the end", "printed": "steps from the latest first symbol to the end: {}"}, {"says": "$0.5^{39}$ is about {} while", "printed": "b_f = 0: f = 0.50, f^39 = {}"}, {"says": "$0.73^{39}$ is about {}, as", "printed": "b_f = 1: f = 0.73, f^39 = {}"}, {"says": "it comes at step {} at the latest", "printed": "the first symbol comes at step {} at the latest"}]
+# **What to look for.** With $b_f = 1$ all three seeds solve the task (test accuracy above
+# 95 %) within the 400 steps; with $b_f = 0$ all three stay at chance, with accuracies from about
+# 0.23 to 0.28 (chance is 0.25). The only difference is the starting point
 # of the forget gates, $\sigma(0) = 0.5$ against $\sigma(1) = 0.73$. The first relevant symbol sits
-# 40 or more steps before the end, and across 40 steps $0.5^{40} \approx 10^{-12}$ while
-# $0.73^{40} \approx 3\cdot 10^{-6}$ (and more for the units with the largest gates, as 9.2
+# at least 39 steps before the end (it comes at step 10 at the latest, and the answer is read
+# after the last step, $T - 1 = 49$), and across 39 steps $0.5^{39}$ is about 1.8e-12 while $0.73^{39}$ is about 4.9e-06, as
+# printed above (and more for the units with the largest gates, as 9.2
 # measured): only with $b_f = 1$ does enough gradient reach the first symbol to start learning.
 # This is one task in one setting, and the curves show how much runs of the *same* setting
 # differ; but the direction agrees with Gers et al. (2000) and with the large comparison of
