@@ -198,6 +198,31 @@ def mse_per_seed(model: StackedSeeds, x: np.ndarray, y: np.ndarray) -> np.ndarra
     return ((pred - torch.as_tensor(y, dtype=dtype)) ** 2).mean(dim=(1, 2)).numpy()
 
 
+def train_and_test(
+    cell: str,
+    batch_fn: Callable[[np.random.Generator], tuple],
+    test_set: tuple[np.ndarray, np.ndarray],
+    seeds: Iterable[int],
+    hidden_size: int,
+    steps: int,
+    lr: float,
+    clip_norm: float = math.inf,
+    desc: str | None = None,
+) -> tuple[np.ndarray, np.ndarray, StackedSeeds]:
+    """One experiment over several seeds: ``SequenceModel(cell(D, H), H, out)`` per seed, trained
+    side by side by :func:`train_seeds`, then scored on one test set.
+
+    ``batch_fn(rng) -> (x (N, T, D), y (N, out))``; ``test_set = (x_test, y_test)`` of the same
+    kind; ``desc`` labels the progress bar (the cell's name by default). Returns the training
+    losses (S, steps), the test MSE of every seed (S,) and the model.
+    """
+    x_test, y_test = test_set
+    model = StackedSeeds(cell, x_test.shape[-1], hidden_size, y_test.shape[-1], seeds)
+    label = f"{desc or cell}, {len(model.seeds)} seeds"
+    hist = train_seeds(model, batch_fn, steps, lr=lr, clip_norm=clip_norm, desc=label)
+    return hist["loss"], mse_per_seed(model, x_test, y_test), model
+
+
 def median_and_range(values) -> str:
     """'median 0.123 (range 0.100-0.150)' for a list of numbers, three significant digits."""
     v = np.asarray(values, dtype=float)

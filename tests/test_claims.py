@@ -5,6 +5,8 @@ drops (students never see it)::
 
     # %% [markdown] claims=[{"says": "median cosine {}", "printed": "value ... cosine median {}"}]
 
+(JSON on one line; write '=' as \u003d, since jupytext splits a header at ' = '.)
+
 * ``says``: a phrase of the cell's prose; ``{}`` stands for the number the prose states.
 * ``printed``: a line printed by a code cell *above* the markdown cell (the nearest match wins);
   ``{}`` is the printed number, ``...`` skips any text on the same line, a lone ``#`` skips one
@@ -109,7 +111,8 @@ def check_claim(claim: dict, prose: str, outputs: list[str]) -> str | None:
             return f"the prose no longer says {words!r}: update or remove the claim"
         op, _, bound = claim["holds"].partition(" ")
         if not COMPARE[op](value, float(bound)):
-            return f"the prose says {words!r}, but the printed value is {value:g} (not {claim['holds']})"
+            holds = claim["holds"]
+            return f"the prose says {words!r}, but the printed value is {value:g} (not {holds})"
         return None
     said = list(template_regex(claim["says"]).finditer(" ".join(prose.split())))
     if len(said) != 1:
@@ -146,6 +149,11 @@ def _experiment_followers(name: str) -> list[int]:
 @pytest.mark.parametrize("name", NAMES)
 def test_every_discussion_of_an_experiment_declares_its_claims(name):
     nb = jupytext.read(build.SOURCES / f"{name}.py")
+    unreadable = [i for i, c in enumerate(nb.cells) if "incorrectly_encoded_metadata" in c.metadata]
+    assert not unreadable, (
+        f"{name}: jupytext cannot read the header of cells {unreadable}; write '=' inside the "
+        "claims as \\u003d (JSON), since jupytext splits the header at ' = '"
+    )
     missing = [i for i in _experiment_followers(name) if "claims" not in nb.cells[i].metadata]
     assert not missing, (
         f"{name}: the markdown cells {missing} follow an experiment but declare no claims; add "

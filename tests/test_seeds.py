@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from solutions.seeds import StackedSeeds, mse_per_seed, train_seeds
+from solutions.seeds import StackedSeeds, mse_per_seed, train_and_test, train_seeds
 from solutions.tasks import adding_problem
 from solutions.train import SequenceModel, train
 
@@ -78,3 +78,19 @@ def test_bad_input_is_named():
         StackedSeeds("RNN", 2, 3, 1, (0, 1))(torch.zeros(3, 4, 5, 2))
     with pytest.raises(ValueError, match="steps must be a positive int"):
         train_seeds(StackedSeeds("RNN", 2, 3, 1, (0,)), lambda r: None, 0)
+
+
+def test_train_and_test_scores_every_seed_on_the_test_set():
+    test_set = adding_problem(30, 5, seed=7, dtype=np.float64)
+    loss, mse, model = train_and_test(
+        "GRU", lambda r: adding_problem(4, 5, seed=r), test_set, (0, 3), 3, 4, lr=0.01
+    )
+    assert loss.shape == (2, 4) and mse.shape == (2,)
+    np.testing.assert_allclose(mse, mse_per_seed(model, *test_set), rtol=0, atol=0)
+    single = _single("GRU", 3, dtype=torch.float32)
+    train(single, lambda r: adding_problem(4, 5, seed=r), torch.nn.functional.mse_loss, 4,
+          lr=0.01, seed=3, progress=False)  # fmt: skip
+    with torch.no_grad():
+        x, y = (torch.tensor(a, dtype=torch.float32) for a in test_set)
+        ref = torch.mean((single(x) - y) ** 2)
+    assert mse[1] == pytest.approx(ref.item(), rel=1e-4)

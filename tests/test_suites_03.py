@@ -43,6 +43,7 @@ H3 = importlib.import_module("autograder.suites.03_lstm._helpers")
 EXERCISES = {
     "lstm_step_forward": ("solutions.lstm", 2),
     "lstm_forward": ("solutions.lstm", 2),
+    "lstm_dc_total": ("solutions.lstm", 1),
     "lstm_step_backward": ("solutions.lstm", 3),
     "lstm_backward": ("solutions.lstm", 3),
     "LSTM": ("solutions.modules", 3),
@@ -53,6 +54,7 @@ EXERCISES = {
 MISTAKES = {
     "mistakes": {
         "lstm_forward": ("returned only the last state",),
+        "lstm_dc_total": ("not 1 - c**2",),
         "lstm_step_backward": ("reaching c through h is missing",),
         "lstm_backward": ("through the cell state is not carried across time steps",),
         "LSTM": ("order i, f, o, g",),
@@ -68,8 +70,20 @@ MISTAKES = {
     },
 }
 UNANSWERED_IN = {
-    "gate_mistakes": ("lstm_forward", "lstm_step_backward", "lstm_backward", "init_forget_bias"),
-    "state_mistakes": ("lstm_step_backward", "lstm_backward", "LSTM", "init_forget_bias"),
+    "gate_mistakes": (
+        "lstm_forward",
+        "lstm_dc_total",
+        "lstm_step_backward",
+        "lstm_backward",
+        "init_forget_bias",
+    ),
+    "state_mistakes": (
+        "lstm_dc_total",
+        "lstm_step_backward",
+        "lstm_backward",
+        "LSTM",
+        "init_forget_bias",
+    ),
     "unanswered": tuple(EXERCISES),
 }
 

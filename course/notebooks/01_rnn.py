@@ -216,6 +216,16 @@ print("rnn_forward passes the visible tests.")
 # Suppose a loss $L$ depends on $h$ and we are handed its gradient $dh = \partial L/\partial h$,
 # of shape $(N, H)$. (Throughout, $d\square$ means "$\partial L/\partial\square$, with the shape
 # of $\square$".) Write the step as $a = x W_x + h_{\text{prev}} W_h + b$ and $h = \tanh(a)$.
+#
+# **Derive it yourself first.** On paper, find $da = \partial L/\partial a$, then $dx$,
+# $dh_{\text{prev}}$, $dW_x$, $dW_h$ and $db$, each with its shape. Two facts are enough: the
+# derivative of tanh can be written with its output, $\tanh'(a) = 1 - \tanh^2(a)$; and for a
+# product $Y = XW$ with row vectors, $dX = dY\,W^\top$ and $dW = X^\top dY$ (if you forget which
+# side the transpose goes on, check the shapes: only one arrangement fits). Then ask yourself
+# why $db$ has shape $(H,)$ although $da$ has $N$ rows. Open the hint to check, or when stuck.
+#
+# <details><summary>Hint (open it after trying): the derivation</summary>
+#
 # Since $\tanh'(a) = 1 - \tanh^2(a) = 1 - h^2$, element by element:
 #
 # $$da = dh \odot (1 - h^2) \qquad (N, H)$$
@@ -230,6 +240,8 @@ print("rnn_forward passes the visible tests.")
 #
 # The bias gradient is a sum over the batch because the same $b$ was added to every row.
 #
+# </details>
+#
 # **Your task.** Implement `rnn_step_backward(dh, cache)`.
 # * Inputs: `dh` $(N, H)$ and the cache your `rnn_step_forward` returned.
 # * Return a tuple of **five** gradients, one per argument of the forward and in the same order:
@@ -237,7 +249,7 @@ print("rnn_forward passes the visible tests.")
 #
 # The test compares each gradient with centred differences of your own `rnn_step_forward`,
 # $\big(f(\theta+\varepsilon) - f(\theta-\varepsilon)\big)/2\varepsilon$ one entry at a time, so
-# it also fails when the forward pass is wrong. Expect relative errors around $10^{-9}$ or smaller.
+# it first checks that your forward pass is right. Expect relative errors around $10^{-9}$ or smaller.
 
 # %%
 #| nbgrader: answer id=rnn_step_backward
@@ -583,6 +595,7 @@ print("clip_by_global_norm passes the visible tests.")
 #| inline: solutions.seeds.StackedSeeds
 #| inline: solutions.seeds.train_seeds
 #| inline: solutions.seeds.mse_per_seed
+#| inline: solutions.seeds.train_and_test
 #| inline: solutions.seeds.median_and_range
 
 # %% [markdown]
@@ -680,7 +693,7 @@ if FULL_RUN:
 else:
     print("skipped under nbgrader")
 
-# %% [markdown] claims=[{"says": "$\\rho = 0.9$ has $\\sigma_{\\max}$ = {}:", "printed": "0.9 | # {}"}, {"says": "vanishes, to about {} at $k = 50$", "printed": "0.9 | {}", "rel": 0.5}, {"says": "grow, to about {} at $k = 50$", "printed": "3.0 | {}", "rel": 0.5}, {"says": "below its bound {}:", "printed": "3.0 | # # {}", "rel": 0.05}, {"printed": "1.5 | {}", "holds": "< 1", "words": "the product still shrinks"}]
+# %% [markdown] claims=[{"says": "$\\rho \u003d 0.9$ has $\\sigma_{\\max}$ \u003d {}:", "printed": "0.9 | # {}"}, {"says": "vanishes, to about {} at $k \u003d 50$", "printed": "0.9 | {}", "rel": 0.5}, {"says": "grow, to about {} at $k \u003d 50$", "printed": "3.0 | {}", "rel": 0.5}, {"says": "below its bound {}:", "printed": "3.0 | # # {}", "rel": 0.05}, {"printed": "1.5 | {}", "holds": "< 1", "words": "the product still shrinks"}]
 # **What to look for** (the numbers are those of the table above).
 # * Every measured curve stays below its dashed line: the bound of section 6 holds.
 # * Where $\sigma_{\max}(W_h) < 1$ (both panels at $\rho = 0.5$, the orthogonal panel at
@@ -928,7 +941,7 @@ if FULL_RUN:
 else:
     print("skipped under nbgrader")
 
-# %% [markdown] claims=[{"says": "about {} times larger", "printed": "ratio ρ = 3 / ρ = 0.9: {}", "rel": 0.1}, {"says": "(about {} against", "printed": "ρ = 3.0: gradient norm at initialisation {}", "rel": 0.1}, {"says": "against {} for $\\rho = 0.9$", "printed": "ρ = 0.9: gradient norm at initialisation {}", "rel": 0.1}, {"printed": "none final loss median {}", "holds": "> 1e6", "words": "the loss runs off to astronomical values"}, {"printed": "global norm final loss ... finite in {} of 5", "holds": ">= 5", "words": "Both clipped runs stay finite in every seed"}, {"printed": "value final loss ... finite in {} of 5", "holds": ">= 5", "words": "Both clipped runs stay finite in every seed"}, {"printed": "global norm final loss median ... (range {}–", "holds": "> 0.1667", "words": "end above the constant predictor's 1/6 in every seed"}, {"printed": "value final loss median ... (range {}–", "holds": "> 0.1667", "words": "end above the constant predictor's 1/6 in every seed"}, {"printed": "global norm ... cosine median ... min {}", "holds": ">= 0.999", "words": "the global-norm runs always move along the gradient"}, {"says": "(median cosine {} over", "printed": "value ... cosine median {}", "tol": 0.04}, {"says": "worst {} in", "printed": "value ... cosine median ... min {}", "tol": 0.06}, {"says": "ended lower in {} of the 5 seeds", "printed": "value clipping ends lower than global-norm clipping in {} of", "tol": 1}, {"printed": "value clipping ends lower than global-norm clipping in {} of", "holds": ">= 1", "words": "of the two ends lower changes with the seed"}, {"printed": "value clipping ends lower than global-norm clipping in {} of", "holds": "<= 4", "words": "of the two ends lower changes with the seed"}]
+# %% [markdown] claims=[{"says": "about {} times larger", "printed": "ratio ρ \u003d 3 / ρ \u003d 0.9: {}", "rel": 0.1}, {"says": "(about {} against", "printed": "ρ \u003d 3.0: gradient norm at initialisation {}", "rel": 0.1}, {"says": "against {} for $\\rho \u003d 0.9$", "printed": "ρ \u003d 0.9: gradient norm at initialisation {}", "rel": 0.1}, {"printed": "none final loss median {}", "holds": "> 1e6", "words": "the loss runs off to astronomical values"}, {"printed": "global norm final loss ... finite in {} of 5", "holds": ">\u003d 5", "words": "Both clipped runs stay finite in every seed"}, {"printed": "value final loss ... finite in {} of 5", "holds": ">\u003d 5", "words": "Both clipped runs stay finite in every seed"}, {"printed": "global norm final loss median ... (range {}–", "holds": "> 0.1667", "words": "end above the constant predictor's 1/6 in every seed"}, {"printed": "value final loss median ... (range {}–", "holds": "> 0.1667", "words": "end above the constant predictor's 1/6 in every seed"}, {"printed": "global norm ... cosine median ... min {}", "holds": ">\u003d 0.999", "words": "the global-norm runs always move along the gradient"}, {"says": "(median cosine {} over", "printed": "value ... cosine median {}", "tol": 0.04}, {"says": "worst {} in", "printed": "value ... cosine median ... min {}", "tol": 0.06}, {"says": "ended lower in {} of the 5 seeds", "printed": "value clipping ends lower than global-norm clipping in {} of", "tol": 1}, {"printed": "value clipping ends lower than global-norm clipping in {} of", "holds": ">\u003d 1", "words": "of the two ends lower changes with the seed"}, {"printed": "value clipping ends lower than global-norm clipping in {} of", "holds": "<\u003d 4", "words": "of the two ends lower changes with the seed"}]
 # **What to look for.** With $\rho = 3$ the very first gradient is already about 50 times
 # larger than with $\rho = 0.9$ (about 217 against 4.35 for $\rho = 0.9$). Without clipping,
 # the first steps throw the weights far away, the gradient then grows without bound and the loss
@@ -984,22 +997,18 @@ else:
 # %%
 ADDING_LENGTHS = (10, 30, 100)
 ADDING_H, ADDING_STEPS, ADDING_BATCH = 16, 800, 64
+ADDING_SETTINGS = dict(hidden_size=ADDING_H, steps=ADDING_STEPS, lr=1e-2, clip_norm=1.0)
 ADDING_SEEDS = (0, 1, 2, 3, 4)  # five RNNs per length, trained side by side
 
 if FULL_RUN:
     adding = {}  # T -> (training losses (seeds, steps), test MSE / baseline per seed)
     for T in ADDING_LENGTHS:
-        rnns = StackedSeeds("RNN", 2, ADDING_H, 1, ADDING_SEEDS)
-        hist = train_seeds(
-            rnns,
-            lambda rng, T=T: adding_problem(ADDING_BATCH, T, seed=rng),
-            steps=ADDING_STEPS,
-            lr=1e-2,
-            clip_norm=1.0,
-            desc=f"RNN, T = {T}, {len(ADDING_SEEDS)} seeds",
+        batches = lambda rng, T=T: adding_problem(ADDING_BATCH, T, seed=rng)  # noqa: E731
+        test_set = adding_problem(2000, T, seed=12345)
+        loss, mse, _ = train_and_test(
+            "RNN", batches, test_set, ADDING_SEEDS, desc=f"RNN, T = {T}", **ADDING_SETTINGS
         )
-        x_test, y_test = adding_problem(2000, T, seed=12345)
-        adding[T] = (hist["loss"], mse_per_seed(rnns, x_test, y_test) / ADDING_BASELINE_MSE)
+        adding[T] = (loss, mse / ADDING_BASELINE_MSE)
 
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 3.8))
     window = 50
@@ -1042,7 +1051,7 @@ if FULL_RUN:
 else:
     print("skipped under nbgrader")
 
-# %% [markdown] claims=[{"printed": "T = 10: test MSE / baseline median ... (range ...–{})", "holds": "< 0.2", "words": "every seed drives the error far below the baseline"}, {"says": "median {} of the baseline", "printed": "T = 10: test MSE / baseline median {}", "tol": 0.03}, {"says": "the median is about {} times the baseline", "printed": "T = 30: test MSE / baseline median {}", "tol": 0.15}, {"says": "from about {} to", "printed": "T = 30: test MSE / baseline median ... (range {}–", "tol": 0.15}, {"says": "to {} times the baseline, depending", "printed": "T = 30: test MSE / baseline median ... (range ...–{})", "tol": 0.15}, {"printed": "T = 100: test MSE / baseline median ... (range {}–", "holds": "> 0.9", "words": "every seed stays near the baseline"}]
+# %% [markdown] claims=[{"printed": "T \u003d 10: test MSE / baseline median ... (range ...–{})", "holds": "< 0.2", "words": "every seed drives the error far below the baseline"}, {"says": "median {} of the baseline", "printed": "T \u003d 10: test MSE / baseline median {}", "tol": 0.03}, {"says": "the median is about {} times the baseline", "printed": "T \u003d 30: test MSE / baseline median {}", "tol": 0.15}, {"says": "from about {} to", "printed": "T \u003d 30: test MSE / baseline median ... (range {}–", "tol": 0.15}, {"says": "to {} times the baseline, depending", "printed": "T \u003d 30: test MSE / baseline median ... (range ...–{})", "tol": 0.15}, {"printed": "T \u003d 100: test MSE / baseline median ... (range {}–", "holds": "> 0.9", "words": "every seed stays near the baseline"}]
 # **What to look for** (median and range over five seeds, printed above). At $T = 10$ every
 # seed drives the error far below the baseline (median 0.05 of the baseline): the two marked
 # values are never more than nine steps apart, and the gradient that links them is still alive.
