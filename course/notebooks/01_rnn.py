@@ -188,6 +188,13 @@ with torch.no_grad():
     _rnn.weight_hh_l0.copy_(torch.tensor(_Wh.T))
     _rnn.bias_ih_l0.copy_(torch.tensor(_b))
     _rnn.bias_hh_l0.zero_()
+# rnn_forward calls your rnn_step_forward: that one must be right first.
+_step = rnn_step_forward(_x[:, 0], _h0, _Wx, _Wh, _b)[0]
+if not np.allclose(_step, np.tanh(_x[:, 0] @ _Wx + _h0 @ _Wh + _b), atol=1e-12):
+    raise AssertionError(
+        "rnn_step_forward does not pass its own test yet, and rnn_forward is built on it: fix "
+        "rnn_step_forward first."
+    )
 _out = rnn_forward(_x, _h0, _Wx, _Wh, _b)
 assert isinstance(_out, tuple | list) and len(_out) == 2, (
     "rnn_forward must return a pair (h, cache)."

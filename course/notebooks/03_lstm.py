@@ -299,6 +299,18 @@ _rng = np.random.default_rng(1)
 _x, _h0, _c0 = (_rng.standard_normal(s) for s in [(2, 5, 3), (2, 4), (2, 4)])
 _Wx, _Wh, _b = (_rng.standard_normal(s) for s in [(3, 16), (4, 16), (16,)])
 _Wh *= 0.5
+# lstm_forward calls your lstm_step_forward: that one must be right first.
+_a = _x[:, 0] @ _Wx + _h0 @ _Wh + _b  # (N, 4H), H = 4
+_c1 = sigmoid(_a[:, 4:8]) * _c0 + sigmoid(_a[:, :4]) * np.tanh(_a[:, 8:12])
+_h1, _c1_student, _ = lstm_step_forward(_x[:, 0], _h0, _c0, _Wx, _Wh, _b)
+if not (
+    np.allclose(_c1_student, _c1, atol=1e-12)
+    and np.allclose(_h1, sigmoid(_a[:, 12:]) * np.tanh(_c1), atol=1e-12)
+):
+    raise AssertionError(
+        "lstm_step_forward does not pass its own test yet, and lstm_forward is built on it: fix "
+        "lstm_step_forward first."
+    )
 _out = lstm_forward(_x, _h0, _c0, _Wx, _Wh, _b)
 assert isinstance(_out, tuple | list) and len(_out) == 3, (
     "lstm_forward must return a triple (h, c, cache)."
@@ -498,7 +510,18 @@ if not (
         "lstm_step_forward does not give the h and c of section 2, and this test compares your "
         "backward with centred differences of your forward: fix lstm_step_forward first."
     )
-_dh, _dc = _rng.standard_normal(_h.shape), _rng.standard_normal(_c.shape)
+# lstm_step_backward builds on lstm_dc_total (section 4a): check that first, on this case.
+_o_gate, _dh, _dc = (
+    sigmoid(_a[:, 12:16]),
+    _rng.standard_normal(_h.shape),
+    _rng.standard_normal(_c.shape),
+)
+_dct = _dc + _dh * _o_gate * (1 - np.tanh(_c_ref) ** 2)
+if not np.allclose(lstm_dc_total(_dh, _dc, _o_gate, _c_ref), _dct, atol=1e-12):
+    raise AssertionError(
+        "lstm_dc_total (section 4a) is not right yet, and lstm_step_backward builds on it: make "
+        "the test of lstm_dc_total pass first."
+    )
 _dh_before, _dc_before = _dh.copy(), _dc.copy()
 _grads = lstm_step_backward(_dh, _dc, _cache)
 for _arg_name, _now, _before in (("dh", _dh, _dh_before), ("dc", _dc, _dc_before)):
@@ -1570,7 +1593,7 @@ if FULL_RUN:
 else:
     print("skipped under nbgrader")
 
-# %% [markdown] claims=[{"says": "Its forget gate stays at {} on average", "printed": "unit 0: mean forget gate {}", "tol": 0.01}, {"says": "(at most {} elsewhere)", "printed": "unit 0: mean forget gate ... at most {} elsewhere", "tol": 0.03}, {"says": "opens to {} and", "printed": "unit 0: mean forget gate ... input gate [{}", "tol": 0.1}, {"says": "and {}, and its output", "printed": "unit 0: mean forget gate ... input gate [# {}]", "tol": 0.1}, {"says": "turns the state into {} for", "printed": "prediction {}", "tol": 0.05}, {"says": "for the target {}.", "printed": "target {}, prediction"}]
+# %% [markdown] claims=[{"says": "Its forget gate stays at {} on average", "printed": "unit 0: mean forget gate {}", "tol": 0.01}, {"says": "(at most {} elsewhere)", "printed": "unit 0: mean forget gate ... at most {} elsewhere", "tol": 0.03}, {"says": "opens to {} and", "printed": "unit 0: mean forget gate ... input gate [{}", "tol": 0.1}, {"says": "and {}, and its output", "printed": "unit 0: mean forget gate ... input gate ... {}] at the markers", "tol": 0.1}, {"says": "turns the state into {} for", "printed": "prediction {}", "tol": 0.05}, {"says": "for the target {}.", "printed": "target {}, prediction"}]
 # **What to look for** (the LSTM of 9.3, one trained run). Unit 0, the one that forgets least,
 # is the memory. Its forget gate stays at 0.99 on average, its input gate is shut (at most 0.08
 # elsewhere) except at the two marked steps, where it opens to 0.84 and 0.72, and its output
