@@ -486,9 +486,12 @@ _args = [_rng.standard_normal(s) for s in [(2, 4, 3), (2, 3), (3, 9), (3, 9), (9
 _args[2] *= 0.6
 _args[3] *= 0.6
 _h, _cache = gru_paper_forward(*_args)
-_ref, _h_t = [], _args[1]
+# (each test cell stands alone, so the lecture-form step is written out here again)
+_ref, _h_t, _Wh_ru = [], _args[1], _args[3][:, :6]
 for _t in range(_args[0].shape[1]):
-    _h_t = _lecture_step(_args[0][:, _t], _h_t, *_args[2:])
+    _a = _args[0][:, _t] @ _args[2] + _args[4]  # (N, 3H), H = 3
+    _r, _u = np.split(sigmoid(_a[:, :6] + _h_t @ _Wh_ru), 2, axis=1)
+    _h_t = (1 - _u) * _h_t + _u * np.tanh(_a[:, 6:] + (_r * _h_t) @ _args[3][:, 6:])
     _ref.append(_h_t)
 if np.shape(_h) != (2, 4, 3) or not np.allclose(_h, np.stack(_ref, axis=1), atol=1e-12):
     raise AssertionError(
