@@ -37,11 +37,10 @@ CACHE = "cache"  # an output of this name is opaque: never compared, only handed
 
 # --------------------------------------------------------------------------- declarations
 class Arg:
-    """One argument: its name, its shape in symbols ("N, D", "H, 4H", "4H", "" for a scalar
-    drawn as a 0-d array is not supported: give numbers with ``fixed``), the scale of its random
-    values, and whether it is a state (set to zeros by ``Case(zero_states=True)``).
-
-    ``fixed`` gives the value itself (a number such as ``max_norm``), never random.
+    """One argument: its name, its shape in symbols ("N, D", "H, 4H", "4H"; sizes N, T, D, H or
+    any other a Case gives), the scale of its random values, and whether it is a state (set to
+    zeros by ``Case(zero_states=True)``). ``fixed`` gives its value outright (a number such as
+    ``max_norm``) instead of a random array.
     """
 
     def __init__(self, name: str, shape: str = "", scale: float = 1.0, state: bool = False,
@@ -104,6 +103,29 @@ def collect(mistakes: Sequence, outputs: Sequence[str], *args: Any) -> dict[str,
             for name, value in values.items():
                 out.setdefault(name, []).append((msg, value))
     return out
+
+
+class _Later:
+    """The candidates of one output, computed (once, for every output) only when an answer is
+    wrong: a right answer never pays for the mistake table."""
+
+    def __init__(self, table: Callable[[], dict[str, list[Candidate]]], name: str):
+        self.table, self.name = table, name
+
+    def __iter__(self):
+        return iter(self.table().get(self.name, ()))
+
+
+def later(compute: Callable[[], dict[str, list[Candidate]]], names: Sequence[str]) -> dict:
+    """{name: the candidates of that output}, computed by ``compute()`` on first use."""
+    memo: dict = {}
+
+    def table():
+        if "t" not in memo:
+            memo["t"] = compute()
+        return memo["t"]
+
+    return {n: _Later(table, n) for n in names}
 
 
 def put(name: str, index: Any, value: Any) -> Callable[[dict], None]:
@@ -298,7 +320,7 @@ class Function:
         with case(label):
             got = self.run(student, args)
             expected = self.expected(args)
-            cands = self.candidates(args)
+            cands = later(lambda: self.candidates(args), self.outputs)
             for name in self.compare:
                 g, e = got[name], expected[name]
                 if name in self.numbers:
@@ -431,7 +453,8 @@ class Backward:
             expected = self.reference(*copies(list(up)), cache)
             with appended(note):
                 expect_gradients(
-                    self.grads, grads, expected, self.candidates(args, up), self.hints,
+                    self.grads, grads, expected, later(lambda: self.candidates(args, up),
+                    self.grads), self.hints,
                     self.shape_hint,
                 )  # fmt: skip
 
@@ -480,7 +503,8 @@ class Backward:
                 weights = tuple(up) if len(up) > 1 else up[0]
                 numerical = [numerical_gradient(outputs, a, weights) for a in args]
                 expect_gradient_check(
-                    self.grads, grads, numerical, self.tol, self.candidates(args, up),
+                    self.grads, grads, numerical, self.tol,
+                    later(lambda: self.candidates(args, up), self.grads),
                     self.hints, self.shape_hint,
                 )  # fmt: skip
 
