@@ -7,7 +7,7 @@ Same palette, helpers and deterministic output as assets/diagrams.py (no timesta
 fixed size and dpi), so an unchanged drawing gives a byte-identical file. Rebuild the notebooks
 after changing a drawing: they embed the PNGs as attachments.
 
-Notation (the course's, row vectors): paper form
+Notation (the course's, row vectors): lecture form
     r = sigmoid(x Wx_r + h_prev Wh_r + b_r),  u = sigmoid(x Wx_u + h_prev Wh_u + b_u),
     h_tilde = tanh(x Wx_h + (r * h_prev) Wh_h + b_h),  h = (1 - u) * h_prev + u * h_tilde;
 PyTorch form n = tanh(x Wx_n + bx_n + r * (h_prev Wh_n + bh_n)), h = (1 - z) * n + z * h_prev.
@@ -53,14 +53,14 @@ def _cell_frame(ax, x, y, w, h, title, edge=FWD):
 
 
 # --------------------------------------------------------------------------------------------
-# one step of the paper-form GRU
+# one step of the lecture-form GRU
 # --------------------------------------------------------------------------------------------
 
 
 def gru_cell() -> Path:
-    """The paper-form GRU step: two gates, the candidate, and the copy path along the top."""
+    """The lecture-form GRU step: two gates, the candidate, and the copy path along the top."""
     fig, ax = base._canvas(10.4, 6.0, (0, 10.4), (0, 6.0))
-    _cell_frame(ax, 0.85, 0.35, 8.75, 5.0, "GRU cell, paper form (one time step)")
+    _cell_frame(ax, 0.85, 0.35, 8.75, 5.0, "GRU cell, lecture form (one time step)")
 
     ys, yc, yg, yb = 4.45, 3.15, 1.75, 0.75  # state line, candidate row, gate row, input bus
 
@@ -193,10 +193,10 @@ def _candidate_panel(ax, x0, title, subtitle, reset_first):
 
 
 def gru_forms() -> Path:
-    """Paper form against PyTorch form: where the reset acts and what the update gate weighs."""
+    """Lecture form against PyTorch form: where the reset acts and what the update gate weighs."""
     fig, ax = base._canvas(11.0, 4.5, (0, 11.0), (0, 4.5))
     _candidate_panel(
-        ax, 0.2, "paper form: reset BEFORE the product", "CS224n, Ng, colah", reset_first=True
+        ax, 0.2, "lecture form: reset BEFORE the product", "CS224n, Ng, colah", reset_first=True
     )
     _candidate_panel(
         ax,

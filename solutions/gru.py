@@ -1,4 +1,4 @@
-"""Gated recurrent unit (GRU) in numpy, in two conventions: the paper form and the PyTorch form.
+"""Gated recurrent unit (GRU) in numpy, in two conventions: the lecture form and the PyTorch form.
 
 Symbol key: N batch size, T time steps, D input size, H hidden size. Row vectors, as in
 :mod:`solutions.rnn`: x (N, D), h (N, H), pre-activations ``x Wx + h_prev Wh + b``.
@@ -10,7 +10,7 @@ the biases (3H,), in PyTorch's order, so that ``Wx = weight_ih.T`` and ``Wh = we
 (see :mod:`solutions.convert`). Block k is the column slice ``[:, k*H:(k+1)*H]``; below,
 ``Wx_r`` means the first block of ``Wx``, and so on.
 
-1. Paper form: the GRU as CS224n, Andrew Ng and colah teach it (the course's convention).
+1. Lecture form: the GRU as CS224n, Andrew Ng and colah teach it (the course's convention).
    Gates r (reset) and u (update), candidate h_tilde (written h̃ in the notes), and one bias
    b (3H,), because the two PyTorch biases would only ever appear as a sum here::
 
@@ -34,7 +34,7 @@ the biases (3H,), in PyTorch's order, so that ``Wx = weight_ih.T`` and ``Wh = we
    Blocks r, z, n, in that order. The two biases cannot be fused into one: ``bh_n`` is scaled
    by the reset gate, ``bx_n`` is not.
 
-Why a paper-form GRU cannot reproduce ``nn.GRU`` (pitfalls 1 and 2 of the course):
+Why a lecture-form GRU cannot reproduce ``nn.GRU`` (pitfalls 1 and 2 of the course):
 
 1. Interpolation direction. The paper's u multiplies the candidate, PyTorch's z multiplies the
    old state, so u plays the part of 1 - z. This alone could be undone by negating the update
@@ -42,14 +42,14 @@ Why a paper-form GRU cannot reproduce ``nn.GRU`` (pitfalls 1 and 2 of the course
 2. Reset placement. The paper resets h_prev and then multiplies by Wh_h; PyTorch multiplies by
    Wh_n first and then resets the product, bias ``bh_n`` included. ``(r * h_prev) Wh_h`` equals
    ``r * (h_prev Wh_h)`` only when Wh_h is diagonal (H = 1 included), and ``bh_n`` is reset in
-   one form and not in the other. So for general weights no paper-form weights reproduce
+   one form and not in the other. So for general weights no lecture-form weights reproduce
    ``nn.GRU`` on every input: even with the update block negated, the two agree only where
    r = 1 (or where h_prev = 0 and ``bh_n = 0``).
 
 Notation crosswalk (Ng writes the GRU state c⟨t⟩, equal to his hidden state a⟨t⟩; CS224n writes
 column vectors, ``W_u h_{t-1} + U_u x_t``, so that ``Wh_u = W_u^T`` and ``Wx_u = U_u^T``)::
 
-    concept         paper form   Ng              CS224n   colah   PyTorch form (= nn.GRU docs)
+    concept         lecture form   Ng              CS224n   colah   PyTorch form (= nn.GRU docs)
     reset gate      r            Γr "relevance"  r        r_t     r
     update gate     u            Γu              u        z_t     z, which plays 1 - u
     candidate       h_tilde      c̃⟨t⟩            h̃        h̃_t     n, reset after the product
@@ -68,9 +68,9 @@ from solutions._checks import check_cache, check_shapes
 from solutions._common import sigmoid
 
 _PAPER_HINT = {
-    "Wx": "Wx stacks the three blocks r, u, h_tilde side by side (paper form).",
-    "Wh": "Wh stacks the three blocks r, u, h_tilde side by side (paper form).",
-    "b": "b stacks the three blocks r, u, h_tilde; it is bias_ih + bias_hh (paper form).",
+    "Wx": "Wx stacks the three blocks r, u, h_tilde side by side (lecture form).",
+    "Wh": "Wh stacks the three blocks r, u, h_tilde side by side (lecture form).",
+    "b": "b stacks the three blocks r, u, h_tilde; it is bias_ih + bias_hh (lecture form).",
 }
 _PYTORCH_HINT = {
     "Wx": "Wx = weight_ih.T stacks the three blocks r, z, n side by side (PyTorch form).",
@@ -119,13 +119,13 @@ def _pytorch_seq_dims(a):
 
 
 # --------------------------------------------------------------------------------------------
-# Paper form: r, u, h_tilde; reset before the matrix product; u weighs the candidate.
+# Lecture form: r, u, h_tilde; reset before the matrix product; u weighs the candidate.
 # --------------------------------------------------------------------------------------------
 
 
 @check_shapes(hint=_PAPER_HINT, x="N D", h_prev="N H", Wx="D 3H", Wh="H 3H", b="3H")
 def gru_paper_step_forward(x, h_prev, Wx, Wh, b):
-    """One time step of a GRU in the paper form (CS224n, Ng, colah).
+    """One time step of a GRU in the lecture form (CS224n, Ng, colah).
 
     r       = sigmoid(x Wx_r + h_prev Wh_r + b_r)
     u       = sigmoid(x Wx_u + h_prev Wh_u + b_u)
@@ -156,19 +156,9 @@ def gru_paper_step_forward(x, h_prev, Wx, Wh, b):
 
 @check_shapes(bind=_paper_step_dims, dh="N H")
 def gru_paper_step_backward(dh, cache):
-    """Backward pass of one paper-form GRU step.
-
-    Going back through the forward equations, last first (a_r, a_u, a_h are the pre-activations
-    of r, u, h_tilde):
-
-        dh_tilde = dh * u               du = dh * (h_tilde - h_prev)
-        dh_prev  = dh * (1 - u)         (direct path through the interpolation)
-        da_h     = dh_tilde * (1 - h_tilde**2)
-        d(r * h_prev) = da_h Wh_h^T     so  dr = that * h_prev  and  dh_prev += that * r
-        da_r     = dr * r * (1 - r)     da_u = du * u * (1 - u)
-        dh_prev += [da_r, da_u] [Wh_r, Wh_u]^T
-        dWh      = [h_prev^T da_r, h_prev^T da_u, (r * h_prev)^T da_h]
-        dx = da Wx^T,  dWx = x^T da,  db = sum over the batch of da,   da = [da_r, da_u, da_h]
+    """Backward pass of one lecture-form GRU step: the gradients of the loss with respect to every
+    argument of gru_paper_step_forward, given the gradient dh of its output. h_prev is used in
+    four places (the mix, r * h_prev and both gates), so dh_prev is a sum of four parts.
 
     Args:
         dh: gradient of the loss with respect to h, (N, H).
@@ -208,7 +198,7 @@ def gru_paper_step_backward(dh, cache):
 
 @check_shapes(hint=_PAPER_HINT, x="N T D", h0="N H", Wx="D 3H", Wh="H 3H", b="3H")
 def gru_paper_forward(x, h0, Wx, Wh, b):
-    """Run a paper-form GRU over a whole sequence; the same weights are used at every step.
+    """Run a lecture-form GRU over a whole sequence; the same weights are used at every step.
 
     For t = 1..T, starting from h_0 = h0:
         r_t = sigmoid(x_t Wx_r + h_{t-1} Wh_r + b_r)

@@ -51,7 +51,7 @@ _HINT = {
 }
 
 
-_STEP_KEYS = ("x", "h_prev", "c_prev", "Wx", "Wh", "i", "f", "g", "o", "tanh_c")
+_STEP_KEYS = ("x", "h_prev", "c_prev", "Wx", "Wh", "i", "f", "g", "o", "c", "tanh_c")
 
 
 def _own_step_cache(func, made_by, cache):
@@ -118,29 +118,37 @@ def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
         "f": f,
         "g": g,
         "o": o,
+        "c": c,
         "tanh_c": tanh_c,
     }
     return h, c, cache
 
 
+@check_shapes(dh="N H", dc="N H", o="N H", c="N H")
+def lstm_dc_total(dh, dc, o, c):
+    """Total gradient of the loss with respect to the cell state c of one LSTM step.
+
+    c is used twice: it leaves the step as the new cell state (the gradient that comes back along
+    it is ``dc``), and it makes the new hidden state h = o * tanh(c) (whose gradient is ``dh``).
+    Return dL/dc counting every path.
+
+    Args:
+        dh: gradient of the loss with respect to h, (N, H).
+        dc: gradient of the loss with respect to c that arrives along the cell state, (N, H).
+        o: the step's output gate, (N, H).
+        c: the step's cell state, (N, H).
+
+    Returns:
+        dc_total, (N, H).
+    """
+    return dc + dh * o * (1.0 - np.tanh(c) ** 2)
+
+
 @check_shapes(bind=_step_dims, dh="N H", dc="N H")
 def lstm_step_backward(dh, dc, cache):
-    """Backward pass of one LSTM step.
-
-    The cell state c reaches the loss two ways: directly (dc, from the next step or from above)
-    and through h = o * tanh(c). So its total gradient is
-
-        dc_total = dc + dh * o * (1 - tanh(c)**2)
-
-    and then, from c = f * c_prev + i * g and h = o * tanh(c):
-
-        do = dh * tanh(c),  di = dc_total * g,  df = dc_total * c_prev,  dg = dc_total * i,
-        dc_prev = dc_total * f.
-
-    Through the nonlinearities (sigmoid' = s (1 - s), tanh' = 1 - tanh^2, both written with the
-    outputs) we get the pre-activation gradient da = [da_i | da_f | da_g | da_o] (N, 4H), and the
-    matrix products are those of the RNN: dx = da Wx^T, dh_prev = da Wh^T, dWx = x^T da,
-    dWh = h_prev^T da, db = sum over the batch of da.
+    """Backward pass of one LSTM step: the gradients of the loss with respect to every argument
+    of lstm_step_forward, given the gradients dh and dc of its two outputs. Start from
+    lstm_dc_total (the cell state is reached two ways); the weight gradients sum over the batch.
 
     Args:
         dh: gradient of the loss with respect to h, (N, H).
@@ -153,7 +161,7 @@ def lstm_step_backward(dh, dc, cache):
     x, h_prev, c_prev, Wx, Wh = (cache[k] for k in ("x", "h_prev", "c_prev", "Wx", "Wh"))
     i, f, g, o, tanh_c = (cache[k] for k in ("i", "f", "g", "o", "tanh_c"))
     do = dh * tanh_c  # (N, H)
-    dc_total = dc + dh * o * (1.0 - tanh_c**2)  # (N, H)
+    dc_total = lstm_dc_total(dh, dc, o, cache["c"])  # (N, H)
     di = dc_total * g  # (N, H)
     df = dc_total * c_prev  # (N, H)
     dg = dc_total * i  # (N, H)

@@ -535,7 +535,7 @@ _GRU_DOC = r"""GRU in PyTorch's form (reset after the product), from scratch; eq
     gate weigh the candidate instead: pitfall 1).
 """
 
-_PAPER_GRU_DOC = r"""GRU in the paper form of the course (reset before the product), from scratch.
+_PAPER_GRU_DOC = r"""GRU in the lecture form of the course (reset before the product), from scratch.
 
     .. math::
 
@@ -1039,7 +1039,7 @@ def to_builtin(module: nn.Module) -> nn.Module:
     """The built-in twin of a module of this file, with the same weights (copied, not shared).
 
     :class:`RNN` -> ``nn.RNN`` (tanh), :class:`GRU` -> ``nn.GRU``, :class:`LSTM` -> ``nn.LSTM``,
-    and the Cell versions likewise; ``batch_first``, dtype and device are kept. The paper-form
+    and the Cell versions likewise; ``batch_first``, dtype and device are kept. The lecture-form
     GRU, the peephole LSTM and CIFG have no built-in twin and raise a ``TypeError``.
     """
     for twin, ours in _TWINS:  # noqa: B007 (the pair found is used after the loop)

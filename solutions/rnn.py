@@ -57,11 +57,8 @@ def rnn_step_forward(x, h_prev, Wx, Wh, b):
 
 @check_shapes(bind=_step_dims, dh="N H")
 def rnn_step_backward(dh, cache):
-    """Backward pass of one RNN step.
-
-    With a = x Wx + h_prev Wh + b and h = tanh(a), the chain rule gives
-    da = dh * (1 - h**2)   (tanh'(a) = 1 - tanh(a)^2, written with the output h), and then
-    dx = da Wx^T, dh_prev = da Wh^T, dWx = x^T da, dWh = h_prev^T da, db = sum over the batch of da.
+    """Backward pass of one RNN step: the gradients of the loss with respect to every argument of
+    rnn_step_forward, given the gradient dh of its output.
 
     Args:
         dh: gradient of the loss with respect to h, (N, H).

@@ -44,7 +44,7 @@ VARIANTS = [
         {"gate_paths": False},
     ),
     (
-        "Conventions mixed in the backward pass: in the paper form u weighs the candidate, so "
+        "Conventions mixed in the backward pass: in the lecture form u weighs the candidate, so "
         "dh_tilde = dh * u, du = dh * (h_tilde - h_prev) and the direct path is dh * (1 - u).",
         {"direction": "old"},
     ),

@@ -35,7 +35,7 @@ ORDERS = [p for p in permutations(range(3)) if p != (0, 1, 2)]  # every wrong bl
 
 PAPER_WRONG_TERM = (
     "Conventions mixed: your update gate weighs the old state, h = u * h_prev + (1 - u) * "
-    "h_tilde (PyTorch's direction). In the paper form u weighs the CANDIDATE: "
+    "h_tilde (PyTorch's direction). In the lecture form u weighs the CANDIDATE: "
     "h = (1 - u) * h_prev + u * h_tilde."
 )
 PAPER_RESET_AFTER = (
@@ -73,12 +73,12 @@ PT_WRONG_TERM = (
     "direction). In PyTorch's form z weighs the OLD STATE: h = (1 - z) * n + z * h_prev."
 )
 PT_RESET_BEFORE = (
-    "Reset applied before the matrix product, (r * h_prev) @ Wh_n (the paper form's placement). "
+    "Reset applied before the matrix product, (r * h_prev) @ Wh_n (the lecture form's placement). "
     "torch.nn.GRUCell multiplies first and then resets, bias included: "
     "r * (h_prev @ Wh_n + bh_n)."
 )
 PT_PAPER_FORM = (
-    "This is the paper form (reset before the product, the update gate on the candidate). "
+    "This is the lecture form (reset before the product, the update gate on the candidate). "
     "torch.nn.GRUCell uses n = tanh(x @ Wx_n + bx_n + r * (h_prev @ Wh_n + bh_n)) and "
     "h = (1 - z) * n + z * h_prev."
 )
@@ -88,7 +88,7 @@ PT_BHN_OUTSIDE = (
 )
 PT_BHN_NOT_RESET = (
     "The reset gate must multiply bh's n block too: r * (h_prev @ Wh_n + bh_n). Either you "
-    "reset before the product (the paper form's placement) or you added bh_n outside the reset."
+    "reset before the product (the lecture form's placement) or you added bh_n outside the reset."
 )
 PT_NO_BH = "Missing bias: bh (bias_hh) is not added. Both biases enter, bh_n inside the reset."
 PT_NO_BX = "Missing bias: bx (bias_ih) is not added. Both biases enter every gate."
@@ -125,7 +125,7 @@ def paper_step(
     order=(0, 1, 2),
     candidate="tanh",
 ):
-    """A paper-form GRU step, correct with the defaults; returns (h, parts).
+    """A lecture-form GRU step, correct with the defaults; returns (h, parts).
 
     reset: "before" (r * h_prev) Wh_h | "after" r * (h_prev Wh_h) | "none".
     weighs: "candidate" (1-u) h_prev + u h_tilde | "old" u h_prev + (1-u) h_tilde |
@@ -162,7 +162,7 @@ def paper_step(
 
 
 def paper_sequence(x, h0, Wx, Wh, b, **variant):
-    """States h_1..h_T (N, T, H) of the paper form, every step computed by ``paper_step``."""
+    """States h_1..h_T (N, T, H) of the lecture form, every step computed by ``paper_step``."""
     h, out = h0, []
     for t in range(x.shape[1]):
         h = paper_step(x[:, t], h, Wx, Wh, b, **variant)[0]

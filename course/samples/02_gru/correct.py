@@ -109,7 +109,7 @@ ANSWERS = {
         "so state and gradient are copied over any number of steps; with u near 1 only the RNN "
         "path through the candidate is left and the gradient vanishes over many steps. (b) In "
         "PyTorch the direct term is z: z near 1 keeps, z near 0 overwrites. Use a negative "
-        "update bias in the paper form and a positive z bias in PyTorch, in bias_ih or "
+        "update bias in the lecture form and a positive z bias in PyTorch, in bias_ih or "
         "bias_hh but not both, since only their sum counts."
     ),
 }

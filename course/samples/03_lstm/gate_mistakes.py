@@ -21,6 +21,7 @@ from torch import nn
 EXPECT = {
     "lstm_step_forward": 0.2,
     "lstm_forward": 0.0,
+    "lstm_dc_total": 0.0,
     "lstm_step_backward": 0.0,
     "lstm_backward": 0.0,
     "LSTM": 0.6,

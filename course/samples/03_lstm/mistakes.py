@@ -6,6 +6,7 @@ function has a mistake students make, which its hidden suite must fail and name:
 
 - lstm_forward returns only the last cell state c_T (as torch.nn.LSTM does) instead of every
   c_t; its cache is complete, so the backward exercises can still be checked;
+- lstm_dc_total takes the slope of tanh at c as 1 - c**2 (c is not the output of a tanh);
 - lstm_step_backward leaves out the path from h into c (dc_total = dc);
 - lstm_backward does not carry the gradient through the cell state across time steps;
 - LSTM reads PyTorch's fused weights in CS231n's gate order i, f, o, g;
@@ -25,6 +26,7 @@ from torch import nn
 # messages must contain (an exercise scoring 0 without words must be unanswered).
 EXPECT = {
     "lstm_forward": 0.25,
+    "lstm_dc_total": 0.375,
     "lstm_step_backward": 1.125,
     "lstm_backward": 0.9,
     "LSTM": 0.6,
@@ -32,6 +34,7 @@ EXPECT = {
 }
 NAMES = {
     "lstm_forward": ("returned only the last state",),
+    "lstm_dc_total": ("not 1 - c**2",),
     "lstm_step_backward": ("reaching c through h is missing",),
     "lstm_backward": ("through the cell state is not carried across time steps",),
     "LSTM": ("order i, f, o, g",),
@@ -66,6 +69,11 @@ def lstm_forward(x, h0, c0, Wx, Wh, b):
         hs.append(h)
         steps.append(step)
     return np.stack(hs, 1), c, steps
+
+
+def lstm_dc_total(dh, dc, o, c):
+    """Mistake: the slope of tanh at c written as 1 - c**2."""
+    return dc + dh * o * (1 - c**2)
 
 
 def lstm_step_backward(dh, dc, cache):

@@ -16,6 +16,7 @@ import numpy as np
 EXPECT = {
     "lstm_step_forward": 0.4,
     "lstm_forward": 0.25,
+    "lstm_dc_total": 0.0,
     "lstm_step_backward": 0.0,
     "lstm_backward": 0.0,
     "LSTM": 0.0,

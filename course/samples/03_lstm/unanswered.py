@@ -12,6 +12,7 @@ message saying so.
 EXPECT = {
     "lstm_step_forward": 0.0,
     "lstm_forward": 0.0,
+    "lstm_dc_total": 0.0,
     "lstm_step_backward": 0.0,
     "lstm_backward": 0.0,
     "LSTM": 0.0,
