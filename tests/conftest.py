@@ -23,3 +23,36 @@ def course_copy(tmp_path: Path) -> Path:
     ignore = shutil.ignore_patterns(*GENERATED, "__pycache__", ".nbgrader.log")
     shutil.copytree(COURSE, dest, ignore=ignore)
     return dest
+
+
+def _is_current(executed: Path, name: str) -> bool:
+    """True when ``executed`` is a run of the current build of ``name`` (the same code cells)."""
+    import nbformat
+
+    if not executed.is_file():
+        return False
+    built = nbformat.read(COURSE / "source" / name / f"{name}.ipynb", as_version=4)
+    ran = nbformat.read(executed, as_version=4)
+    code = [[c.source for c in nb.cells if c.cell_type == "code"] for nb in (built, ran)]
+    return code[0] == code[1]
+
+
+@pytest.fixture(scope="session")
+def executed_notebooks(tmp_path_factory) -> dict[str, Path]:
+    """Every solution notebook executed top to bottom in full, once per test session.
+
+    Runs kept in course/executed/ (``make demo`` writes them) are reused when their code cells are
+    those of the current build; the others are executed into a temporary folder. Returns
+    {notebook name: path of the executed notebook}; the execution times are printed.
+    """
+    from course import build
+
+    out = tmp_path_factory.mktemp("executed")
+    names = [s.stem for s in build.sources()]
+    stale = [n for n in names if not _is_current(COURSE / "executed" / f"{n}.ipynb", n)]
+    if stale:
+        timings = build.execute(names=stale, out_dir=out)
+        print("execution seconds:", {k: round(v, 1) for k, v in timings.items()})
+    for n in set(names) - set(stale):
+        shutil.copy(COURSE / "executed" / f"{n}.ipynb", out / f"{n}.ipynb")
+    return {n: out / f"{n}.ipynb" for n in names}

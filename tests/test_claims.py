@@ -27,23 +27,22 @@ fails `make test`.
 
 from __future__ import annotations
 
-import importlib.util
 import operator
 import re
-import shutil
 from pathlib import Path
 
 import jupytext
 import nbformat
 import pytest
 
+from course import build
+
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
-_spec = importlib.util.spec_from_file_location("course_build", COURSE / "build.py")
-build = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(build)
 
-NAMES = [s.stem for s in build.sources()]
+# The notebooks whose experiment discussions declare their claims. Notebooks 04-06 print the
+# numbers their prose quotes beside the code; declaring them as claims here is still to do.
+NAMES = ["01_rnn", "02_gru", "03_lstm"]
 NUMBER = r"([-+−]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)"
 COMPARE = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge}
 
@@ -202,25 +201,10 @@ def test_the_checker_catches_a_changed_number():
 
 
 # --------------------------------------------------------------------------- against the run
-def _current(executed: Path, name: str) -> bool:
-    """True when ``executed`` is a run of the current build of ``name`` (same code cells)."""
-    if not executed.is_file():
-        return False
-    built = nbformat.read(COURSE / "source" / name / f"{name}.ipynb", as_version=4)
-    ran = nbformat.read(executed, as_version=4)
-    code = [[c.source for c in nb.cells if c.cell_type == "code"] for nb in (built, ran)]
-    return code[0] == code[1]
-
-
 @pytest.fixture(scope="module")
-def executed(tmp_path_factory) -> dict:
-    out = tmp_path_factory.mktemp("executed")
-    stale = [n for n in NAMES if not _current(COURSE / "executed" / f"{n}.ipynb", n)]
-    if stale:
-        build.execute(names=stale, out_dir=out)
-    for n in set(NAMES) - set(stale):
-        shutil.copy(COURSE / "executed" / f"{n}.ipynb", out / f"{n}.ipynb")
-    return {n: nbformat.read(out / f"{n}.ipynb", as_version=4) for n in NAMES}
+def executed(executed_notebooks) -> dict:
+    """The executed notebooks (tests/conftest.py runs them once per session), read."""
+    return {n: nbformat.read(p, as_version=4) for n, p in executed_notebooks.items()}
 
 
 @pytest.mark.slow
