@@ -36,6 +36,7 @@ import contextlib
 import gc
 import io
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,7 +144,7 @@ class _Collector:
         outcome = self.outcome_of(report)
         if outcome is None:
             return
-        name = report.nodeid.split("::", 1)[-1]
+        name = re.sub(r"^\w+\[(.*)\]$", r"\1", report.nodeid.split("::", 1)[-1])  # kit ids
         if report.when == "call" and report.passed:
             outcome.passed.append(name)
         elif report.failed:

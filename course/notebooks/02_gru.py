@@ -56,7 +56,7 @@ np.set_printoptions(precision=4, suppress=True)
 
 # %%
 #| nbgrader: given id=test_helpers
-#| inline: autograder.feedback
+#| inline: autograder.asserts
 #| inline: solutions.gradients.rel_error
 #| inline: solutions.gradients.numerical_gradient
 

@@ -1,5 +1,3 @@
-"""Hidden suites of notebook 01 (vanilla RNN, BPTT, gradient norms, clipping), one per exercise.
-
-The suites import their shared helpers as ``autograder.suites.01_rnn._helpers`` (with
-importlib, since "01_rnn" is not an identifier), a name no other assignment's helpers can take.
-"""
+"""Hidden suites of notebook 01 (vanilla RNN, BPTT, gradient norms, clipping), one per exercise,
+written with the suite kit (autograder/suites/kit); the RNN cell's declarations are in
+autograder/suites/cells/rnn.py."""

@@ -7,18 +7,23 @@ multiplied by max_norm / total (the direction is kept), otherwise nothing change
 
 from __future__ import annotations
 
-from importlib import import_module
-
 import numpy as np
 
+from autograder.suites.kit import (
+    call,
+    case,
+    copies,
+    diagnose,
+    expect_match,
+    expect_shape,
+    expect_unchanged,
+    inputs,
+    is_close,
+    named,
+    number,
+    unpack,
+)
 from solutions.gradients import clip_by_global_norm as reference
-
-# "01_rnn" is not an identifier, so pytest imports this file as a top-level module: import the
-# shared helpers by their full name, which no other assignment's helpers can shadow.
-_h = import_module("autograder.suites.01_rnn._helpers")
-call, case, copies, expect_match = _h.call, _h.case, _h.copies, _h.expect_match
-expect_shape, expect_unchanged = _h.expect_shape, _h.expect_unchanged
-inputs, is_close, number, unpack = _h.inputs, _h.is_close, _h.number, _h.unpack
 
 HINT = (
     "When total > max_norm, multiply every array by the same factor max_norm / total; "
@@ -135,7 +140,7 @@ def _which_mistake(clipped, grads, max_norm):
     """The hint of the first typical mistake one of the clipped arrays matches, or ""."""
     expected, _ = reference(grads, max_norm)
     for i, (c, e) in enumerate(zip(clipped, expected, strict=True)):
-        hint = _h.diagnose(c, e, _mistakes_clipped(grads, max_norm, i))
+        hint = diagnose(c, e, _mistakes_clipped(grads, max_norm, i))
         if hint:
             return hint
     return ""
@@ -159,6 +164,7 @@ def _grads(seed, shapes, scale=1.0):
     return inputs(seed, shapes, [scale] * len(shapes))
 
 
+@named("returns (clipped, total)")
 def test_returns_clipped_list_and_total_norm(student):
     grads = _grads(70, [(3, 2), (2,)])
     with case("2 arrays, global norm above max_norm"):
@@ -166,22 +172,26 @@ def test_returns_clipped_list_and_total_norm(student):
         number("total", total, TOTAL_HINT)
 
 
+@named("total, the norm of all entries together")
 def test_total_is_the_norm_of_all_entries_together(student):
     # norms of the three arrays: 3, 4 and 12, so the global norm is 13 (no clipping here)
     grads = [np.array([3.0, 0.0]), np.array([[0.0, 4.0], [0.0, 0.0]]), np.array([12.0])]
     _check(student, grads, 100.0, "3 arrays of norms 3, 4, 12, max_norm = 100", arrays=False)
 
 
+@named("total, the norm before clipping")
 def test_total_is_the_norm_before_clipping(student):
     grads = _grads(71, [(2, 3), (3,)], scale=2.0)
     _check(student, grads, 1.0, "2 arrays, global norm above max_norm = 1", arrays=False)
 
 
+@named("clipped, every array scaled by the same factor")
 def test_scales_every_array_by_the_same_factor(student):
     grads = _grads(72, [(4, 3), (3,), (2, 2, 2)], scale=2.0)
     _check(student, grads, 1.5, "3 arrays, global norm above max_norm = 1.5", total=False)
 
 
+@named("clipped, direction kept and norm max_norm")
 def test_direction_is_kept_and_norm_becomes_max_norm(student):
     grads = _grads(73, [(5, 2), (4,)], scale=3.0)
     max_norm = 2.0
@@ -205,11 +215,13 @@ def test_direction_is_kept_and_norm_becomes_max_norm(student):
         )
 
 
+@named("clipped, unchanged below max_norm")
 def test_unchanged_below_max_norm(student):
     grads = _grads(74, [(3, 3), (2,)], scale=0.2)
     _check(student, grads, 5.0, "2 arrays, global norm below max_norm = 5", total=False)
 
 
+@named("clipped, each array small but together large")
 def test_each_array_small_but_global_norm_large(student):
     # every array has a norm below max_norm, but together they are far above it
     grads = _grads(75, [(3,)] * 8)
@@ -217,15 +229,18 @@ def test_each_array_small_but_global_norm_large(student):
     _check(student, grads, 1.0, "8 arrays each of norm 0.9, max_norm = 1", total=False)
 
 
+@named("clipped and total, a single array")
 def test_single_array(student):
     _check(student, _grads(76, [(4, 5)], scale=2.0), 3.0, "one (4, 5) array, max_norm = 3")
 
 
+@named("clipped and total, all gradients zero")
 def test_zero_gradients(student):
     grads = [np.zeros((2, 3)), np.zeros(4)]
     _check(student, grads, 1.0, "all gradients zero (global norm 0), max_norm = 1")
 
 
+@named("inputs not modified")
 def test_inputs_not_modified(student):
     grads = _grads(77, [(3, 2), (4,)], scale=3.0)
     before = copies(grads)

@@ -6,18 +6,21 @@ k = 0 is the identity. The default norm is the spectral norm (ord=2); suites pas
 
 from __future__ import annotations
 
-from importlib import import_module
-
 import numpy as np
 
+from autograder.suites.kit import (
+    Arg,
+    Case,
+    Function,
+    Mistakes,
+    call,
+    case,
+    expect_match,
+    expect_shape,
+    is_close,
+    named,
+)
 from solutions.gradients import jacobian_product_norms as reference
-
-# "01_rnn" is not an identifier, so pytest imports this file as a top-level module: import the
-# shared helpers by their full name, which no other assignment's helpers can shadow.
-_h = import_module("autograder.suites.01_rnn._helpers")
-call, case, expect_match = _h.call, _h.case, _h.expect_match
-expect_shape, expect_unchanged = _h.expect_shape, _h.expect_unchanged
-inputs, is_close = _h.inputs, _h.is_close
 
 HINT = (
     "norms[:, k] is the spectral norm (ord=2) of J_T J_{T-1} ... J_{T-k+1} = dh_T/dh_{T-k}: "
@@ -90,26 +93,51 @@ def _mistakes(J):
     ]
 
 
-def _check(student, J, description):
-    fn = student("jacobian_product_norms")
-    with case(description):
-        norms = call(fn, "jacobian_product_norms", J)
-        expect_match("norms", norms, reference(J), _mistakes(J), HINT, SHAPE_HINT)
+NORMS = Function(
+    "jacobian_product_norms",
+    [Arg("J", "N, T, H, H", scale=0.7)],
+    returns=("norms",),
+    reference=reference,
+    title="norms",
+    hints=HINT,
+    shape_hints=SHAPE_HINT,
+    mistakes=[Mistakes(_mistakes)],
+)
 
 
-def _random(seed, N, T, H, scale=0.7):
-    return inputs(seed, [(N, T, H, H)], [scale])[0]
+def _examples_apart(a):
+    # example 0 vanishes after one step, example 1 keeps its norm, example 2 is random
+    a["J"][0, -1] = 0.0
+    a["J"][1] = np.eye(2)
 
 
-def test_returns_T_plus_1_norms_per_example(student):
-    _check(student, _random(60, N=2, T=3, H=2), "N=2, T=3, H=2")
+# three Jacobians whose products differ in norm with the order: ||C B|| != ||B C||
+A, B, C = [[1.0, 2.0], [0.0, 1.0]], [[1.0, 0.0], [3.0, 1.0]], [[2.0, 0.0], [0.0, 0.5]]
+# J_t = c_t I with distinct c_t: norms[:, k] is the product of the last k factors
+SCALED_I = (np.array([2.0, 3.0, 5.0, 7.0])[:, None, None] * np.eye(2))[None]
+
+test_values = NORMS.tests(
+    [
+        Case(60, N=2, T=3, H=2),
+        Case(62, "random Jacobians", N=3, T=5, H=3),
+        Case(
+            0,
+            args=[np.array([[A, B, C]])],
+            label="N=1, T=3, H=2, J_1, J_2, J_3 that do not commute",
+        ),
+        Case(0, args=[SCALED_I], label="N=1, T=4, H=2, J_t = c_t I with c = (2, 3, 5, 7)"),
+        Case(63, N=2, T=1, H=3),
+        Case(64, N=2, T=4, H=1, scale={"J": 1.5}),
+        Case(65, "one product per example", N=3, T=3, H=2, edit=_examples_apart),
+    ]
+)
 
 
+@named("norms, k = 0 is the identity")
 def test_k_equals_0_is_the_identity(student):
-    J = _random(61, N=2, T=2, H=3)
-    fn = student("jacobian_product_norms")
+    (J,) = NORMS.arguments(Case(61, N=2, T=2, H=3))
     with case("N=2, T=2, H=3"):
-        norms = call(fn, "jacobian_product_norms", J)
+        norms = call(student("jacobian_product_norms"), "jacobian_product_norms", J)
         expect_shape("norms", norms, (2, 3), SHAPE_HINT)
         wrong = [
             (
@@ -123,46 +151,4 @@ def test_k_equals_0_is_the_identity(student):
         expect_match("norms[:, 0]", norms[:, 0], np.ones(2), wrong, hint)
 
 
-def test_matches_reference_on_random_jacobians(student):
-    _check(student, _random(62, N=3, T=5, H=3), "N=3, T=5, H=3, random Jacobians")
-
-
-def test_multiplication_order_with_non_commuting_jacobians(student):
-    # three Jacobians whose products differ in norm with the order: ||C B|| != ||B C||
-    A = [[1.0, 2.0], [0.0, 1.0]]
-    B = [[1.0, 0.0], [3.0, 1.0]]
-    C = [[2.0, 0.0], [0.0, 0.5]]
-    J = np.array([[A, B, C]])  # (1, 3, 2, 2): J_1 = A, J_2 = B, J_3 = C
-    _check(student, J, "N=1, T=3, H=2, J_1, J_2, J_3 that do not commute")
-
-
-def test_off_by_one_in_k(student):
-    # J_t = c_t I with distinct c_t: norms[:, k] is the product of the last k factors
-    c = np.array([2.0, 3.0, 5.0, 7.0])
-    J = (c[:, None, None] * np.eye(2))[None]  # (1, 4, 2, 2)
-    _check(student, J, "N=1, T=4, H=2, J_t = c_t I with c = (2, 3, 5, 7)")
-
-
-def test_T_equals_1(student):
-    _check(student, _random(63, N=2, T=1, H=3), "N=2, T=1, H=3")
-
-
-def test_H_equals_1(student):
-    _check(student, _random(64, N=2, T=4, H=1, scale=1.5), "N=2, T=4, H=1")
-
-
-def test_examples_are_independent(student):
-    # example 0 vanishes after one step, example 1 keeps its norm, example 2 is random
-    J = _random(65, N=3, T=3, H=2)
-    J[0, -1] = 0.0
-    J[1] = np.eye(2)
-    _check(student, J, "N=3, T=3, H=2, one product per example")
-
-
-def test_inputs_not_modified(student):
-    J = _random(66, N=2, T=3, H=3)
-    before = J.copy()
-    fn = student("jacobian_product_norms")
-    with case("N=2, T=3, H=3"):
-        call(fn, "jacobian_product_norms", J, copy=False)
-        expect_unchanged("jacobian_product_norms", ["J"], [before], [J])
+test_inputs_not_modified = NORMS.unchanged_test(Case(66, N=2, T=3, H=3))

@@ -5,19 +5,24 @@ Row vectors: h_t = tanh(x_t Wx + h_{t-1} Wh + b), so dh_t[i]/dh_{t-1}[j] = (1 - 
 
 from __future__ import annotations
 
-from importlib import import_module
-
 import numpy as np
 
+from autograder.suites.kit import (
+    Arg,
+    Case,
+    Function,
+    Mistakes,
+    call,
+    case,
+    expect_match,
+    inputs,
+    is_close,
+    named,
+    put,
+)
 from solutions.gradients import numerical_gradient
 from solutions.gradients import rnn_step_jacobians as reference
 from solutions.rnn import rnn_step_forward
-
-# "01_rnn" is not an identifier, so pytest imports this file as a top-level module: import the
-# shared helpers by their full name, which no other assignment's helpers can shadow.
-_h = import_module("autograder.suites.01_rnn._helpers")
-call, case, copies, expect_match = _h.call, _h.case, _h.copies, _h.expect_match
-expect_unchanged, inputs, is_close = _h.expect_unchanged, _h.inputs, _h.is_close
 
 HINT = (
     "J[n, t-1][i, j] = dh_t[i]/dh_{t-1}[j] = (1 - h_t[i]**2) * Wh[j, i]: row i of Wh.T scaled "
@@ -28,11 +33,6 @@ TRANSPOSE = (
     "You scaled the rows of Wh, but J_t = diag(1 - h_t²) Wh^T: h_t depends on h_{t-1} through "
     "h_{t-1} @ Wh, so dh_t[i]/dh_{t-1}[j] = (1 - h_t[i]²) Wh[j, i]. Transpose Wh."
 )
-
-
-def _states(seed, N, T, H):
-    h, Wh = inputs(seed, [(N, T, H), (H, H)])
-    return [np.tanh(h), Wh]  # states of a tanh RNN lie in (-1, 1)
 
 
 def _mistakes(h, Wh):
@@ -76,23 +76,31 @@ def _mistakes(h, Wh):
     return out
 
 
-def _check(student, h, Wh, description):
-    fn = student("rnn_step_jacobians")
-    with case(description):
-        J = call(fn, "rnn_step_jacobians", h, Wh)
-        expect_match("J", J, reference(h, Wh), _mistakes(h, Wh), HINT, SHAPE_HINT)
+JACOBIANS = Function(
+    "rnn_step_jacobians",
+    [Arg("h", "N, T, H"), Arg("Wh", "H, H")],
+    returns=("J",),
+    reference=reference,
+    title="Jacobians",
+    hints=HINT,
+    shape_hints=SHAPE_HINT,
+    mistakes=[Mistakes(_mistakes)],
+)
+TANH = put("h", ..., np.tanh)  # states of a tanh RNN lie in (-1, 1)
+
+test_values = JACOBIANS.tests(
+    [
+        Case(50, N=2, T=3, H=4, edit=TANH),
+        Case(51, "random states", N=3, T=4, H=3, edit=TANH),
+        # tanh' = 1 - h^2 = 0: these units pass no gradient back
+        Case(53, "some h = +-1", N=2, T=2, H=4, edit=[TANH, put("h", (0, 1, [0, 2]), [1.0, -1.0])]),
+        Case(54, N=2, T=3, H=1, edit=TANH),
+        Case(55, N=1, T=1, H=3, edit=TANH),
+    ]
+)
 
 
-def test_returns_one_H_by_H_matrix_per_step(student):
-    h, Wh = _states(50, N=2, T=3, H=4)
-    _check(student, h, Wh, "N=2, T=3, H=4")
-
-
-def test_matches_reference_on_random_states(student):
-    h, Wh = _states(51, N=3, T=4, H=3)
-    _check(student, h, Wh, "N=3, T=4, H=3, random states")
-
-
+@named("Jacobians, the derivative of one step")
 def test_is_the_derivative_of_one_step(student):
     # J of a real step against centred differences of h_1 = tanh(x Wx + h0 Wh + b) in h0
     x, h0, Wx, Wh, b = inputs(52, [(1, 2), (1, 3), (2, 3), (3, 3), (3,)])
@@ -103,34 +111,10 @@ def test_is_the_derivative_of_one_step(student):
             for i in range(3)
         ]
     )  # row i: d h_1[i] / d h0
-    fn = student("rnn_step_jacobians")
     with case("N=1, T=1, H=3, the states of one step"):
-        J = call(fn, "rnn_step_jacobians", h1[:, None], Wh)
-        expect_match(
-            "J", J, numerical[None, None], _mistakes(h1[:, None], Wh), HINT, SHAPE_HINT, atol=1e-7
-        )
+        J = call(student("rnn_step_jacobians"), "rnn_step_jacobians", h1[:, None], Wh)
+        cands = JACOBIANS.candidates([h1[:, None], Wh])["J"]
+        expect_match("J", J, numerical[None, None], cands, HINT, SHAPE_HINT, atol=1e-7)
 
 
-def test_saturated_units_have_zero_rows(student):
-    h, Wh = _states(53, N=2, T=2, H=4)
-    h[0, 1, [0, 2]] = [1.0, -1.0]  # tanh' = 1 - h^2 = 0: these units pass no gradient back
-    _check(student, h, Wh, "N=2, T=2, H=4, some h = ±1")
-
-
-def test_H_equals_1(student):
-    h, Wh = _states(54, N=2, T=3, H=1)
-    _check(student, h, Wh, "N=2, T=3, H=1")
-
-
-def test_N_and_T_equal_1(student):
-    h, Wh = _states(55, N=1, T=1, H=3)
-    _check(student, h, Wh, "N=1, T=1, H=3")
-
-
-def test_inputs_not_modified(student):
-    args = _states(56, N=2, T=3, H=3)
-    before = copies(args)
-    fn = student("rnn_step_jacobians")
-    with case("N=2, T=3, H=3"):
-        call(fn, "rnn_step_jacobians", *args, copy=False)
-        expect_unchanged("rnn_step_jacobians", ("h", "Wh"), before, args)
+test_inputs_not_modified = JACOBIANS.unchanged_test(Case(56, N=2, T=3, H=3, edit=TANH))

@@ -18,12 +18,12 @@ column blocks of width H. Paper form: r, u, h_tilde; PyTorch form: r, z, n.
 
 from __future__ import annotations
 
-from importlib import import_module
 from itertools import permutations
 
 import numpy as np
 
-_base = import_module("autograder.suites.01_rnn._helpers")
+from autograder.suites.kit import checks as _base  # noqa: E402
+
 appended, call, case, copies = _base.appended, _base.call, _base.case, _base.copies
 diagnose, expect_gradient_check = _base.diagnose, _base.expect_gradient_check
 expect_gradients, expect_match, expect_shape = (

@@ -1,11 +1,10 @@
-"""What the hidden suites of 01_rnn share: calling student code, unpacking, diagnosing mistakes.
+"""The kit's generic checks: calling student code, unpacking, matching answers against mistakes.
 
-The suites run in the grading process. They call a student's functions only with float64 arrays,
-lists of arrays and Python numbers, and hand anything else the student returns (a cache) back to
-the student's own functions untouched, so that the same suites work when ``student(name)`` is a
-proxy into a sandboxed worker. Every failure is an AssertionError with one line a student can act
-on: which quantity, the largest error and where (from ``autograder.feedback``), and, when the
-answer matches a typical mistake, the name of that mistake.
+Every failure is an AssertionError with one line a student can act on: which quantity, the
+largest error and where (from :mod:`autograder.asserts`), and, when the answer matches a typical
+mistake, the message naming that mistake. Student functions are called only with plain data
+(float64 arrays, numbers, lists/tuples/dicts of them); anything else they return (a cache) is
+handed back to their own functions untouched.
 """
 
 from __future__ import annotations
@@ -16,14 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from autograder.feedback import expect_close, expect_rel_error, expect_shape
+from autograder.asserts import expect_close, expect_rel_error, expect_shape
 
 # The tolerances of expect_close, used to decide whether an answer equals a known mistake.
 ATOL, RTOL = 1e-8, 1e-6
 MAX_MESSAGE = 300  # characters of a student's own exception message that are repeated
 
-# A candidate is (hint, value): the hint is given when the student's answer equals ``value``
-# (an array) or when ``value(answer)`` (a predicate) is true.
+# A candidate is (message, value): the message is given when the student's answer equals
+# ``value`` (an array) or when ``value(answer)`` (a predicate) is true.
 Candidate = tuple[str, Any]
 
 
@@ -50,16 +49,27 @@ def case(description: str) -> contextlib.AbstractContextManager:
     return appended(f"[case: {description}]")
 
 
+def copies(value: Any) -> Any:
+    """A copy of every array in ``value``, at any depth of lists, tuples and dicts."""
+    if type(value) is np.ndarray:
+        return value.copy()
+    if type(value) in (list, tuple):
+        return type(value)(copies(v) for v in value)
+    if type(value) is dict:
+        return {k: copies(v) for k, v in value.items()}
+    return value
+
+
 def call(fn: Callable, name: str, *args: Any, why: str = "", copy: bool = True) -> Any:
     """Call a student's function; report an exception it raises as a failure that names it.
 
-    Array arguments are passed as copies (``copy=False`` passes the suite's own arrays, for the
-    tests that check nothing is modified in place), so a function that writes into its inputs
-    cannot change what the suite computes its expected values from. Other arguments (numbers,
-    a cache the student returned) are passed as they are.
+    Arrays in the arguments (at any depth of lists, tuples, dicts) are passed as copies
+    (``copy=False`` passes the suite's own, for the tests that check nothing is modified in
+    place), so a function that writes into its inputs cannot change what the suite computes its
+    expected values from. Anything else (numbers, a cache the student returned) is passed as is.
     """
     if copy:
-        args = tuple(a.copy() if type(a) is np.ndarray else a for a in args)
+        args = tuple(copies(a) for a in args)
     try:
         return fn(*args)
     except NotImplementedError:
@@ -120,14 +130,17 @@ def is_close(got: Any, expected: Any) -> bool:
 
 
 def diagnose(got: Any, expected: Any, candidates: Sequence[Candidate]) -> str:
-    """The hint of the first candidate mistake that ``got`` matches, or "".
+    """The message of the first candidate mistake that ``got`` matches, or "".
 
     Array candidates equal to ``expected`` are skipped: on these inputs that mistake makes no
-    difference, so it cannot be told apart from a correct answer.
+    difference, so it cannot be told apart from a correct answer. A candidate value of None
+    (a mistake that does not apply to these inputs) is skipped too.
     """
     if type(got) is not np.ndarray:  # nothing else is compared, or even looked into
         return ""
     for hint, value in candidates:
+        if value is None:
+            continue
         if callable(value):
             try:
                 if value(got):
@@ -154,23 +167,38 @@ def expect_match(
     expect_close(name, got, expected, atol=atol, rtol=RTOL, hint=specific or hint)
 
 
+def _leaves(value: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """(path, array) for every array in ``value``, e.g. ("grads[1]", ...), ("cache['x']", ...)."""
+    if type(value) is np.ndarray:
+        yield path, value
+    elif type(value) in (list, tuple):
+        for i, v in enumerate(value):
+            yield from _leaves(v, f"{path}[{i}]")
+    elif type(value) is dict:
+        for k, v in value.items():
+            yield from _leaves(v, f"{path}[{k!r}]")
+
+
 def expect_unchanged(fname: str, names: Sequence[str], before: Sequence, after: Sequence) -> None:
-    """Fail if a student's function changed one of its array arguments in place."""
+    """Fail if a student's function changed an argument in place, at any depth: an array, or an
+    array inside a list, tuple or dict argument (``before`` holds :func:`copies` of them)."""
     for name, old, new in zip(names, before, after, strict=True):
-        expect_close(
-            f"{name} after calling {fname}",
-            new,
-            old,
-            atol=0,
-            rtol=0,
-            hint=f"{fname} changed its argument {name} in place; the caller still needs it, so "
-            f"compute new arrays (a = a * s, not a *= s or a[...] = ...).",
-        )
-
-
-def copies(arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """Copies of the suite's own arrays (to compare with after a call, or to pass in a list)."""
-    return [a.copy() for a in arrays]
+        old_leaves, new_leaves = list(_leaves(old, name)), list(_leaves(new, name))
+        if len(old_leaves) != len(new_leaves):
+            raise AssertionError(
+                f"{fname} changed its argument {name} in place (items were added or removed); "
+                "the caller still needs it, so build a new list instead."
+            )
+        for (path, o), (_, n) in zip(old_leaves, new_leaves, strict=True):
+            expect_close(
+                f"{path} after calling {fname}",
+                n,
+                o,
+                atol=0,
+                rtol=0,
+                hint=f"{fname} changed its argument {name} in place; the caller still needs it, "
+                f"so compute new arrays (a = a * s, not a *= s or a[...] = ...).",
+            )
 
 
 def upstream_note(fname: str, got: Any, expected: np.ndarray) -> str:
@@ -220,3 +248,27 @@ def expect_gradient_check(
             tol=tol,
             hint=specific or hints.get(name, ""),
         )
+
+
+__all__ = [
+    "ATOL",
+    "RTOL",
+    "Candidate",
+    "appended",
+    "call",
+    "case",
+    "copies",
+    "diagnose",
+    "expect_close",
+    "expect_gradient_check",
+    "expect_gradients",
+    "expect_match",
+    "expect_rel_error",
+    "expect_shape",
+    "expect_unchanged",
+    "inputs",
+    "is_close",
+    "number",
+    "unpack",
+    "upstream_note",
+]

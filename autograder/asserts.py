@@ -1,4 +1,4 @@
-"""Checks with messages a student can act on, shared by the visible tests and the hidden suites.
+"""Assertion helpers with messages a student can act on: the visible tests and the hidden suites.
 
 The build inlines this module into each notebook's test-helper cell, so it uses only numpy and
 must stay self-contained. Every failure is an AssertionError whose message says which quantity is

@@ -1,0 +1,158 @@
+"""The suite kit: what every hidden suite is written with.
+
+A suite file (``autograder/suites/<assignment>/test_<exercise>.py``) declares its exercise, its
+table of typical mistakes and its cases; the kit turns them into pytest tests whose ids a
+student reads in the feedback ("step forward, N=1, D=3, H=4"), and whose failures say which
+mistake the answer matches (its *fingerprint*: the student's output equals what the mistake
+returns on the same inputs) or else the largest error and where.
+
+The suites run in the grading process and reach student code only through the ``student``
+fixture (see :mod:`autograder.hidden`): ``student(name)(*args)`` with plain data (float64 arrays,
+numbers, lists/tuples/dicts of them); a returned cache is opaque and only handed back to the
+student's own functions. The kit keeps to that: it never looks into a cache, copies every array
+it passes (at any depth), and reports any exception with the function's name.
+
+API (``from autograder.suites.kit import ...``)
+-----------------------------------------------
+Declarations (:mod:`.exercise`):
+
+* ``Arg(name, shape, scale=1.0, state=False, fixed=None)``: an argument, its shape in symbols
+  ``"N, T, D"``, ``"H, 4H"``, ``"3H"`` (sizes N, T, D, H or any others a Case gives);
+  ``state=True`` marks an initial state (zeroed by ``Case(zero_states=True)``); ``fixed``: a
+  given value (a number), not drawn.
+* ``Case(seed, note="", N=.., T=.., D=.., H=.., zero_states=False, scale={arg: s},
+  edit=[put(arg, index, value), ...], args=[...], label=None)``: one set of inputs, drawn from
+  ``seed`` in argument order (upstream gradients last); its label is its sizes and note.
+* ``Mistake(message, fn)``: ``fn`` takes the exercise's arguments (a backward's: the forward's
+  arguments, then the upstream gradients) and returns what the mistake returns: one output, a
+  tuple in output order, or ``{output: value}``; a value may be a predicate on the answer;
+  None or an exception means "does not apply to these inputs".
+* ``Mistakes(fn)``: a family whose number or messages depend on the inputs (one per time
+  step, say): ``fn`` takes the same arguments and returns ``[(message, value), ...]``.
+* ``Function(name, args, returns, reference, *, compare, numbers, mistakes, hints,
+  shape_hints, advice, title, atol)``: a graded function. ``args`` is a list of Arg or a
+  callable ``make(case) -> list``; ``returns`` names the outputs (``"cache"`` is opaque; one
+  name means the function returns that value alone); ``numbers`` are outputs that must be
+  numbers. Tests: ``.tests(cases)`` (every compared output against the reference),
+  ``.unchanged_test(case)`` (no argument modified in place, at any depth),
+  ``.builtin_test(case, forbidden_names, what_instead)``. Helpers for special tests:
+  ``.draw(case)`` / ``.arguments(case)``, ``.run(student, args)`` -> {output: value},
+  ``.check(student, args, label)``, ``.candidates(args)`` -> {output: [(message, value)]}.
+* ``Backward(name, forward, reference, *, upstream=[Arg("dh", "N, H")], mistakes, hints,
+  shape_hint, title, tol=1e-7)``: ``name(*upstream, cache)`` on the cache of the student's own
+  forward returns ``("d" + arg for arg in forward's args)``. Tests: ``.tests(cases)`` (against
+  the reference), ``.gradient_check_test(case)`` (against centred differences in float64 of the
+  student's own forward: a backward right for a wrong forward earns it), ``.shapes_test(case)``,
+  ``.unchanged_test(case)``.
+* ``@named("readable name")``: a test special to one suite, ``def f(student)``.
+
+Checks (:mod:`.checks`): ``call`` (exceptions reported with the function's name), ``unpack``,
+``number``, ``case`` and ``appended`` (text added to failures), ``copies``, ``is_close``,
+``diagnose``, ``expect_match`` (shape, then values, naming a matching mistake),
+``expect_unchanged``, ``expect_gradients``, ``expect_gradient_check``, ``upstream_note``,
+``inputs``; and :mod:`autograder.asserts`' ``expect_shape``, ``expect_close``,
+``expect_rel_error``.
+
+Fixtures (:mod:`.fixtures`): ``refuse_shortcuts(layer, needs)`` makes the autouse fixture that
+fails every test of an exercise whose source holds a way round the built-in-layer check;
+``BUILTIN_RNN_NAMES`` for ``builtin_test``.
+
+Example: a whole suite (``test_rnn_step_forward.py``, abridged)::
+
+    from autograder.suites.kit import Arg, Case, Function, Mistake
+    from solutions.rnn import rnn_step_forward as reference
+
+    STEP = Function(
+        "rnn_step_forward",
+        [Arg("x", "N, D"), Arg("h_prev", "N, H", state=True), Arg("Wx", "D, H"),
+         Arg("Wh", "H, H"), Arg("b", "H")],
+        returns=("h", "cache"),
+        reference=reference,
+        title="step forward",
+        hints="Check: h = tanh(x @ Wx + h_prev @ Wh + b).",
+        shape_hints="h is the new hidden state, (N, H).",
+        mistakes=[
+            Mistake("You used the sigmoid; the vanilla RNN step uses tanh.",
+                    lambda x, h, Wx, Wh, b: 1 / (1 + np.exp(-(x @ Wx + h @ Wh + b)))),
+        ],
+    )
+    test_values = STEP.tests([Case(10, N=2, D=3, H=4), Case(14, N=1, D=3, H=4),
+                              Case(16, "h_prev = 0", N=2, D=3, H=3, zero_states=True)])
+    test_inputs_not_modified = STEP.unchanged_test(Case(18, N=2, D=3, H=4))
+
+A student whose step uses the sigmoid reads, for the test "step forward, N=1, D=3, H=4"::
+
+    h: largest error 4.1e-01 at index (0, 2): got 0.6, expected 0.2 (...). You used the
+    sigmoid; the vanilla RNN step uses tanh. [case: N=1, D=3, H=4]
+"""
+
+from autograder.asserts import expect_close, expect_rel_error, expect_shape
+from autograder.suites.kit.checks import (
+    ATOL,
+    RTOL,
+    Candidate,
+    appended,
+    call,
+    case,
+    copies,
+    diagnose,
+    expect_gradient_check,
+    expect_gradients,
+    expect_match,
+    expect_unchanged,
+    inputs,
+    is_close,
+    number,
+    unpack,
+    upstream_note,
+)
+from autograder.suites.kit.exercise import (
+    CACHE,
+    Arg,
+    Backward,
+    Case,
+    Function,
+    Mistake,
+    Mistakes,
+    collect,
+    named,
+    put,
+    readable,
+)
+from autograder.suites.kit.fixtures import BUILTIN_RNN_NAMES, refuse_shortcuts
+
+__all__ = [
+    "ATOL",
+    "BUILTIN_RNN_NAMES",
+    "CACHE",
+    "RTOL",
+    "Arg",
+    "Backward",
+    "Candidate",
+    "Case",
+    "Function",
+    "Mistake",
+    "Mistakes",
+    "collect",
+    "appended",
+    "call",
+    "case",
+    "copies",
+    "diagnose",
+    "expect_close",
+    "expect_gradient_check",
+    "expect_gradients",
+    "expect_match",
+    "expect_rel_error",
+    "expect_shape",
+    "expect_unchanged",
+    "inputs",
+    "is_close",
+    "number",
+    "put",
+    "readable",
+    "refuse_shortcuts",
+    "named",
+    "unpack",
+    "upstream_note",
+]
