@@ -301,7 +301,8 @@ def compare_cells(
     Returns:
         dict with ``rates``: {(task, delay, cell): (len(seeds),) hit rates, one per seed};
         ``runs``: the (task, delay, seed, cell) of each model in order; ``model``; ``loss``
-        (steps, M); ``test``: {(task, delay, seed): (x, y)}; ``seconds``.
+        (steps, M); ``test``: {(task, delay, seed): (x, y)} and ``outputs`` (M, n_test, T), each
+        model's output on its test sequences; ``seconds``.
     """
     for task, _ in settings:
         _check_task("compare_cells", task)
@@ -342,6 +343,7 @@ def compare_cells(
         "model": model,
         "loss": history["loss"],
         "test": test,
+        "outputs": y_hat,
         "seconds": history["seconds"],
     }
 
