@@ -34,7 +34,7 @@ ASSIGNMENT = "02_gru"
 _spec = importlib.util.spec_from_file_location("course_build", ROOT / "course" / "build.py")
 build = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(build)
-helpers = importlib.import_module("autograder.suites.02_gru._helpers")
+from autograder.suites.cells import gru as helpers  # noqa: E402
 
 # exercise -> points in the notebook (every reference solution lives in solutions.gru)
 EXERCISES = {

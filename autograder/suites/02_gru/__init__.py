@@ -1,5 +1,3 @@
-"""Hidden suites of notebook 02 (GRU in the paper and the PyTorch form), one per exercise.
-
-The suites import their shared helpers as ``autograder.suites.02_gru._helpers`` (with
-importlib, since "02_gru" is not an identifier), a name no other assignment's helpers can take.
-"""
+"""Hidden suites of notebook 02 (the GRU in the paper's and PyTorch's forms), one per exercise,
+written with the suite kit (autograder/suites/kit); the GRU's declarations and numpy variants
+are in autograder/suites/cells/gru.py."""

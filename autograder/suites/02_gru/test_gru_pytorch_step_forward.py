@@ -8,49 +8,24 @@ solutions.gru and, in one test, with torch.nn.GRUCell itself.
 
 from __future__ import annotations
 
-from importlib import import_module
-
 import numpy as np
-import pytest
 import torch
 
-from autograder import shortcuts
-from solutions.gru import gru_pytorch_step_forward as reference
-
-# "02_gru" is not an identifier, so pytest imports this file as a top-level module: import the
-# shared helpers by their full name, which no other assignment's helpers can shadow.
-_h = import_module("autograder.suites.02_gru._helpers")
-call, case, copies, expect_match = _h.call, _h.case, _h.copies, _h.expect_match
-expect_unchanged, inputs, unpack = _h.expect_unchanged, _h.inputs, _h.unpack
-mistakes = _h.pytorch_step_mistakes
-
-NAMES = ("x", "h_prev", "Wx", "Wh", "bx", "bh")
-HINT = (
-    "Check: r and z are sigmoids of x @ Wx + bx + h_prev @ Wh + bh (their blocks), "
-    "n = tanh(x @ Wx_n + bx_n + r * (h_prev @ Wh_n + bh_n)), h = (1 - z) * n + z * h_prev."
+from autograder.suites.cells.gru import PYTORCH_STEP
+from autograder.suites.kit import (
+    BUILTIN_RNN_NAMES,
+    Case,
+    case,
+    expect_match,
+    named,
+    put,
+    refuse_shortcuts,
 )
-SHAPE_HINT = "h is the new hidden state: one row per example, H columns, (N, H)."
-BUILTIN_NAMES = {"GRUCell", "GRU", "gru_cell", "gru", "_VF"}
 
-
-@pytest.fixture(autouse=True)
-def _no_way_around_the_check(student):
-    """Every test of this exercise fails if the submitted code holds a means of getting round
-    the check that PyTorch's built-in GRU is not called (see autograder/shortcuts.py)."""
-    found = shortcuts.findings(student.sources())
-    if found:
-        raise AssertionError(
-            "your code uses what could get round the check that it does not call PyTorch's "
-            "built-in GRU ("
-            + "; ".join(found[:5])
-            + "). numpy is all this exercise needs; remove these."
-        )
-
-
-def _args(seed, N, D, H, zero_h_prev=False, scale=1.0):
-    shapes = [(N, D), (N, H), (D, 3 * H), (H, 3 * H), (3 * H,), (3 * H,)]
-    x, h_prev, Wx, Wh, bx, bh = inputs(seed, shapes, [1, 1, scale, scale, scale, scale])
-    return [x, np.zeros((N, H)) if zero_h_prev else h_prev, Wx, Wh, bx, bh]
+_no_shortcuts = refuse_shortcuts(
+    "PyTorch's built-in GRU", "numpy is all this exercise needs; remove these."
+)
+STRONG = dict.fromkeys(("Wx", "Wh", "bx", "bh"), 1.5)
 
 
 def _grucell(x, h_prev, Wx, Wh, bx, bh):
@@ -64,75 +39,39 @@ def _grucell(x, h_prev, Wx, Wh, bx, bh):
         return cell(torch.from_numpy(x), torch.from_numpy(h_prev)).numpy()
 
 
-def _check(student, args, description, expected=None):
-    step = student("gru_pytorch_step_forward")
-    with case(description):
-        out = call(step, "gru_pytorch_step_forward", *args)
-        h, _cache = unpack(out, ("h", "cache"), "gru_pytorch_step_forward")
-        expected = reference(*args)[0] if expected is None else expected
-        expect_match("h", h, expected, mistakes(*args), hint=HINT, shape_hint=SHAPE_HINT)
-
-
-def test_returns_new_state_and_cache(student):
-    _check(student, _args(160, N=2, D=3, H=4), "N=2, D=3, H=4")
-
-
+@named("PyTorch-form step forward, equals torch.nn.GRUCell")
 def test_equals_torch_grucell(student):
-    args = _args(161, N=3, D=4, H=5)
-    _check(student, args, "N=3, D=4, H=5, against torch.nn.GRUCell", expected=_grucell(*args))
+    args = PYTORCH_STEP.arguments(Case(161, N=3, D=4, H=5))
+    with case("N=3, D=4, H=5, against torch.nn.GRUCell"):
+        h = PYTORCH_STEP.run(student, args)["h"]
+        cands = PYTORCH_STEP.candidates(args)["h"]
+        expect_match("h", h, _grucell(*args), cands, PYTORCH_STEP.hints["h"],
+                     PYTORCH_STEP.shape_hints["h"])  # fmt: skip
 
 
-def test_update_gate_weighs_the_old_state(student):
-    # update gates pushed towards 0 or 1 unit by unit (in bias_ih), so the directions differ
-    args = _args(162, N=3, D=2, H=4)
-    args[4][4:8] = [3.0, -3.0, 2.0, -2.0]
-    _check(student, args, "N=3, D=2, H=4, z near 0 and near 1")
-
-
-def test_reset_acts_after_the_matrix_product(student):
-    # reset gates near 1, near 0 and in between, strong recurrent weights
-    args = _args(163, N=2, D=3, H=3, scale=1.5)
-    args[4][0:3] = [3.0, -3.0, 0.0]
-    _check(student, args, "N=2, D=3, H=3, strong reset gates")
-
-
-def test_reset_scales_the_recurrent_bias(student):
-    # h_prev = 0: n = tanh(x Wx_n + bx_n + r * bh_n), so bh_n must sit inside the reset
-    args = _args(164, N=3, D=2, H=3, zero_h_prev=True, scale=1.5)
-    args[4][0:3] = [-2.0, 0.0, 2.0]
-    _check(student, args, "N=3, D=2, H=3, h_prev = 0")
-
-
-def test_gate_order_r_z_n(student):
-    # reset gates mostly open, update gates mostly closed: swapping r and z changes everything
-    args = _args(165, N=2, D=3, H=3)
-    args[4][0:3], args[4][3:6] = 2.5, -2.5
-    _check(student, args, "N=2, D=3, H=3, r near 1 and z near 0")
-
-
-def test_N_equals_1_and_H_equals_1(student):
-    _check(student, _args(166, N=1, D=3, H=1), "N=1, D=3, H=1")
-
-
-def test_D_equals_H(student):
-    _check(student, _args(167, N=2, D=4, H=4), "N=2, D=4, H=4")
-
-
-def test_inputs_not_modified(student):
-    args = _args(168, N=2, D=3, H=4)
-    before = copies(args)
-    step = student("gru_pytorch_step_forward")
-    with case("N=2, D=3, H=4"):
-        call(step, "gru_pytorch_step_forward", *args, copy=False)
-        expect_unchanged("gru_pytorch_step_forward", NAMES, before, args)
-
-
-def test_writes_the_equations_instead_of_calling_torch(student):
-    # it has to work first; then it must not get there through PyTorch's own GRU
-    _check(student, _args(169, N=2, D=2, H=3), "N=2, D=2, H=3")
-    used = student.names_used("gru_pytorch_step_forward") & BUILTIN_NAMES
-    if used:
-        raise AssertionError(
-            f"gru_pytorch_step_forward uses {', '.join(sorted(used))}: it must compute the gates "
-            "itself with numpy, not call PyTorch's built-in GRU."
-        )
+test_values = PYTORCH_STEP.tests(
+    [
+        Case(160, N=2, D=3, H=4),
+        # update gates pushed towards 0 or 1 unit by unit (in bias_ih), so the directions differ
+        Case(162, "z near 0 and near 1", N=3, D=2, H=4,
+             edit=put("bx", slice(4, 8), [3.0, -3.0, 2.0, -2.0])),
+        # reset gates near 1, near 0 and in between, strong recurrent weights
+        Case(163, "strong reset gates", N=2, D=3, H=3, scale=STRONG,
+             edit=put("bx", slice(0, 3), [3.0, -3.0, 0.0])),
+        # h_prev = 0: n = tanh(x Wx_n + bx_n + r * bh_n), so bh_n must sit inside the reset
+        Case(164, "h_prev = 0", N=3, D=2, H=3, zero_states=True, scale=STRONG,
+             edit=put("bx", slice(0, 3), [-2.0, 0.0, 2.0])),
+        # reset gates mostly open, update gates mostly closed: swapping r and z changes everything
+        Case(165, "r near 1 and z near 0", N=2, D=3, H=3,
+             edit=[put("bx", slice(0, 3), 2.5), put("bx", slice(3, 6), -2.5)]),
+        Case(166, N=1, D=3, H=1),
+        Case(167, N=2, D=4, H=4),
+    ]
+)  # fmt: skip
+test_inputs_not_modified = PYTORCH_STEP.unchanged_test(Case(168, N=2, D=3, H=4))
+# it has to work first; then it must not get there through PyTorch's own GRU
+test_written_by_hand = PYTORCH_STEP.builtin_test(
+    Case(169, N=2, D=2, H=3),
+    BUILTIN_RNN_NAMES,
+    "it must compute the gates itself with numpy, not call PyTorch's built-in GRU.",
+)

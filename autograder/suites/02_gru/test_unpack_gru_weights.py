@@ -10,20 +10,14 @@ channel, where sharing memory cannot be seen, and both grading paths must give t
 
 from __future__ import annotations
 
-from importlib import import_module
-
 import numpy as np
 
+from autograder.suites.cells.gru import ORDERS
+from autograder.suites.cells.gru import PYTORCH_GATES as GATES
+from autograder.suites.kit import Arg, Case, Function, Mistakes, call, case, expect_shape, named
+from autograder.suites.kit import unpack as unpack_outputs
 from solutions.gru import unpack_gru_weights as reference
 
-# "02_gru" is not an identifier, so pytest imports this file as a top-level module: import the
-# shared helpers by their full name, which no other assignment's helpers can shadow.
-_h = import_module("autograder.suites.02_gru._helpers")
-call, case, copies, expect_match = _h.call, _h.case, _h.copies, _h.expect_match
-expect_unchanged, inputs, unpack = _h.expect_unchanged, _h.inputs, _h.unpack
-ORDERS, GATES = _h.ORDERS, _h.PYTORCH_GATES
-
-NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 OUT = ("Wx", "Wh", "bx", "bh")
 HINTS = {
     "Wx": "Wx = weight_ih.T: column block k of Wx is row block k of weight_ih, transposed.",
@@ -58,10 +52,6 @@ SWAPPED_BIAS = "bx and bh are swapped: bx is bias_ih (input side), bh is bias_hh
 SWAPPED_W = "Wx and Wh are swapped: Wx comes from weight_ih (input side), Wh from weight_hh."
 
 
-def _args(seed, D, H):
-    return inputs(seed, [(3 * H, D), (3 * H, H), (3 * H,), (3 * H,)])
-
-
 def _reorder(A, H, order, axis):
     """A with its three blocks of width H along ``axis`` taken in ``order``."""
     parts = [np.take(A, np.arange(k * H, (k + 1) * H), axis=axis) for k in order]
@@ -90,70 +80,63 @@ def _mistakes(weight_ih, weight_hh, bias_ih, bias_hh):
         for order in ORDERS:
             got = ", ".join(GATES[k] for k in order)
             out[name].append((ORDER.format(got=got), _reorder(b, H, order, axis=0)))
-    return out
+    return [(hint, {name: v}) for name, found in out.items() for hint, v in found]
 
 
-def _check(student, args, description):
-    fn = student("unpack_gru_weights")
-    with case(description):
-        out = unpack(call(fn, "unpack_gru_weights", *args), OUT, "unpack_gru_weights")
-        expected = reference(*args)
-        cands = _mistakes(*args)
-        for name, got, exp in zip(OUT, out, expected, strict=True):
-            expect_match(name, got, exp, cands[name], HINTS[name], SHAPE_HINTS[name], atol=0)
+UNPACK = Function(
+    "unpack_gru_weights",
+    [
+        Arg("weight_ih", "3H, D"),
+        Arg("weight_hh", "3H, H"),
+        Arg("bias_ih", "3H"),
+        Arg("bias_hh", "3H"),
+    ],  # fmt: skip
+    returns=OUT,
+    reference=reference,
+    title="unpack",
+    hints=HINTS,
+    shape_hints=SHAPE_HINTS,
+    mistakes=[Mistakes(_mistakes)],
+    atol=0,
+)
 
 
+@named("unpack, four arrays with the right shapes")
 def test_returns_four_arrays_with_the_right_shapes(student):
     D, H = 3, 4
-    args = _args(150, D, H)
-    fn = student("unpack_gru_weights")
+    args = UNPACK.arguments(Case(150, D=D, H=H))
     with case("D=3, H=4"):
-        out = unpack(call(fn, "unpack_gru_weights", *args), OUT, "unpack_gru_weights")
+        out = unpack_outputs(
+            call(student("unpack_gru_weights"), "unpack_gru_weights", *args), OUT,
+            "unpack_gru_weights",
+        )  # fmt: skip
         shapes = [(D, 3 * H), (H, 3 * H), (3 * H,), (3 * H,)]
         for name, got, shape in zip(OUT, out, shapes, strict=True):
-            _h.expect_shape(name, got, shape, SHAPE_HINTS[name])
+            expect_shape(name, got, shape, SHAPE_HINTS[name])
 
 
-def test_matches_reference_on_random_weights(student):
-    _check(student, _args(151, D=3, H=4), "D=3, H=4, random weights")
-
-
-def test_keeps_the_gate_order(student):
+def _levels(a):
     # every block filled with its own level (r ~ 1, z ~ 2, n ~ 3): a reordering shows at once
-    D, H = 2, 3
-    weight_ih, weight_hh, bias_ih, bias_hh = _args(152, D, H)
-    level = np.repeat([1.0, 2.0, 3.0], H)
-    args = [
-        level[:, None] + 0.1 * weight_ih,
-        level[:, None] + 0.1 * weight_hh,
-        level + 0.1 * bias_ih,
-        -level + 0.1 * bias_hh,
-    ]
-    _check(student, args, "D=2, H=3, blocks r, z, n at levels 1, 2, 3")
+    level = np.repeat([1.0, 2.0, 3.0], a["bias_ih"].shape[0] // 3)
+    a["weight_ih"] = level[:, None] + 0.1 * a["weight_ih"]
+    a["weight_hh"] = level[:, None] + 0.1 * a["weight_hh"]
+    a["bias_ih"] = level + 0.1 * a["bias_ih"]
+    a["bias_hh"] = -level + 0.1 * a["bias_hh"]
 
 
-def test_D_equals_H(student):
-    _check(student, _args(153, D=4, H=4), "D=4, H=4")
-
-
-def test_H_equals_1(student):
-    _check(student, _args(154, D=3, H=1), "D=3, H=1")
-
-
-def test_D_equals_1(student):
-    _check(student, _args(155, D=1, H=3), "D=1, H=3")
-
-
-def test_biases_stay_apart(student):
+def _large_bias_hh(a):
     # bias_hh large and different from bias_ih: adding them up is caught in every block
-    weight_ih, weight_hh, bias_ih, bias_hh = _args(156, D=2, H=3)
-    _check(student, [weight_ih, weight_hh, bias_ih, 5.0 + bias_hh], "D=2, H=3, large bias_hh")
+    a["bias_hh"] = 5.0 + a["bias_hh"]
 
 
-def test_inputs_not_modified(student):
-    args = _args(157, D=3, H=2)
-    before = copies(args)
-    fn = student("unpack_gru_weights")
-    with case("D=3, H=2"):
-        call(fn, "unpack_gru_weights", *args, copy=False)
-        expect_unchanged("unpack_gru_weights", NAMES, before, args)
+test_values = UNPACK.tests(
+    [
+        Case(151, "random weights", D=3, H=4),
+        Case(152, "blocks r, z, n at levels 1, 2, 3", D=2, H=3, edit=_levels),
+        Case(153, D=4, H=4),
+        Case(154, D=3, H=1),
+        Case(155, D=1, H=3),
+        Case(156, "large bias_hh", D=2, H=3, edit=_large_bias_hh),
+    ]
+)
+test_inputs_not_modified = UNPACK.unchanged_test(Case(157, D=3, H=2))

@@ -9,22 +9,17 @@ bias only, hx or batch_first ignored, states without their layer dimension.
 
 from __future__ import annotations
 
-from importlib import import_module
-
 import numpy as np
-import pytest
 import torch
 
-from autograder import shortcuts
-from autograder.hidden import run_module_check
+from autograder.suites.cells.lstm import FORWARD_MISTAKES, sequence_forward
+from autograder.suites.kit import BUILTIN_RNN_NAMES, Arg, Case, Mistakes, refuse_shortcuts
+from autograder.suites.kit.module import Module, recurrent_data
 
-# "03_lstm" is not an identifier, so pytest imports this file as a top-level module: import the
-# shared helpers by their full name, which no other assignment's helpers can shadow.
-_h = import_module("autograder.suites.03_lstm._helpers")
-FORWARD_MISTAKES, call, case = _h.FORWARD_MISTAKES, _h.call, _h.case
-expect_close, expect_match, sequence_forward = _h.expect_close, _h.expect_match, _h.sequence_forward
-
-NAMES = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
+_no_shortcuts = refuse_shortcuts(
+    "PyTorch's built-in LSTM",
+    "Plain torch operations on the module's parameters are all this exercise needs; remove these.",
+)
 OUTPUTS = ("output", "h_n", "c_n")
 HINT = (
     "Check: a = x_t @ weight_ih_l0.T + h @ weight_hh_l0.T + bias_ih_l0 + bias_hh_l0, "
@@ -36,60 +31,12 @@ SHAPE_HINTS = {
     "c_n": "c_n is (1, N, H), like torch.nn.LSTM's: the leading 1 is the layer dimension.",
 }
 STRUCTURE = "forward must return (output, (h_n, c_n)), exactly like torch.nn.LSTM."
-GRAD_HINT = (
-    "The outputs are right but this gradient is not: keep every computation in torch on the "
-    "module's own parameters and the given tensors (no .detach(), .data, .numpy() or in-place "
-    "writes into tensors autograd needs)."
-)
-
-
-# what reaches PyTorch's own recurrent layers (the worker also switches their kernels off at run
-# time; this catches the source that tries to get round that)
-BUILTIN_NAMES = {
-    "LSTMCell",
-    "lstm",
-    "lstm_cell",
-    "_VF",
-    "RNNBase",
-    "DisableTorchFunction",
-    "DisableTorchFunctionSubclass",
-    "_pop_mode",
-    "_disable_current_modes",
-}
-
-
-@pytest.fixture(autouse=True)
-def _no_way_around_the_check(student):
-    """Every test of this exercise fails if the submitted code holds a means of getting round
-    the check that PyTorch's built-in LSTM is not called (see autograder/shortcuts.py)."""
-    found = shortcuts.findings(student.sources())
-    if found:
-        raise AssertionError(
-            "your code uses what could get round the check that it does not call PyTorch's "
-            "built-in LSTM ("
-            + "; ".join(found[:5])
-            + "). Plain torch operations on the module's parameters are all this exercise "
-            "needs; remove these."
-        )
+PARAMS = [Arg("weight_ih_l0", "4H, D"), Arg("weight_hh_l0", "4H, H"), Arg("bias_ih_l0", "4H"),
+          Arg("bias_hh_l0", "4H")]  # fmt: skip
 
 
 def _builtin(D, H, batch_first=False):
     return torch.nn.LSTM(D, H, batch_first=batch_first)
-
-
-def _case_data(seed, N, T, D, H, batch_first=False, with_hx=True):
-    """A random state_dict (two different biases), inputs and upstream gradients."""
-    rng = np.random.default_rng(seed)
-    shapes = {"weight_ih_l0": (4 * H, D), "weight_hh_l0": (4 * H, H)}
-    shapes.update({"bias_ih_l0": (4 * H,), "bias_hh_l0": (4 * H,)})
-    sd = {name: 0.5 * rng.standard_normal(shape) for name, shape in shapes.items()}
-    x = rng.standard_normal((N, T, D) if batch_first else (T, N, D))
-    inputs = [x]
-    if with_hx:
-        inputs.append((rng.standard_normal((1, N, H)), rng.standard_normal((1, N, H))))
-    grads = [rng.standard_normal((N, T, H) if batch_first else (T, N, H))]
-    grads += [rng.standard_normal((1, N, H)), rng.standard_normal((1, N, H))]
-    return sd, inputs, grads
 
 
 def _numpy_outputs(sd, inputs, batch_first, mistake=None, b=None, time_major_input=None):
@@ -109,8 +56,9 @@ def _numpy_outputs(sd, inputs, batch_first, mistake=None, b=None, time_major_inp
     return out, h[:, -1][None], c[:, -1][None]
 
 
-def _candidates(sd, inputs, batch_first):
-    """{output name: [(hint, value)]}: what typical wrong modules return on this case."""
+def _candidates(sd, inputs, options):
+    """[(hint, {output: value})]: what typical wrong modules return on this case."""
+    batch_first = bool(options.get("batch_first", False))
     out = {name: [] for name in OUTPUTS}
 
     def add(hint, values):
@@ -155,143 +103,51 @@ def _candidates(sd, inputs, batch_first):
                 good[0].swapaxes(0, 1),
             )
         )
-    return out
+    return [(hint, {name: v}) for name, found in out.items() for hint, v in found]
 
 
-def _run(student, init_args, sd, inputs, grads):
-    def run():
-        return student.module_check(
-            "LSTM", init_args=init_args, state_dict=sd, inputs=inputs, grad_outputs=grads
-        )
+MODULE = Module(
+    "LSTM",
+    lambda D, H, batch_first=False: _builtin(D, H, batch_first),
+    data=recurrent_data(PARAMS, states=("h_0", "c_0")),
+    init_args=lambda c: (
+        (c.sizes["D"], c.sizes["H"]) + ((True,) if c.sizes.get("batch_first") else ())
+    ),
+    outputs=OUTPUTS,
+    input_names=("input", "h_0", "c_0"),
+    mistakes=[Mistakes(_candidates)],
+    hints=HINT,
+    shape_hints=SHAPE_HINTS,
+    structure=STRUCTURE,
+)
 
-    try:
-        return call(run, "LSTM")
-    except AssertionError as e:
-        if "grad_outputs" in str(e) or "expected tensors" in str(e):
-            raise AssertionError(f"{e} {STRUCTURE}") from None
-        raise
 
-
-def _check(student, seed, N, T, D, H, batch_first=False, with_hx=True):
-    description = f"N={N}, T={T}, D={D}, H={H}, batch_first={batch_first}" + (
+def _case(seed, N, T, D, H, batch_first=False, with_hx=True):
+    label = f"N={N}, T={T}, D={D}, H={H}, batch_first={batch_first}" + (
         "" if with_hx else ", hx=None"
     )
-    sd, inputs, grads = _case_data(seed, N, T, D, H, batch_first, with_hx)
-    init_args = (D, H, True) if batch_first else (D, H)
-    with case(description):
-        ref = run_module_check(
-            _builtin, (D, H, batch_first), sd, inputs, grads, forbid_builtin=False
-        )
-        try:
-            got = _run(student, init_args, sd, inputs, grads)
-        except AssertionError as error:
-            # Perhaps the forward pass worked and only the backward failed (outputs of the
-            # wrong shape, say): then the outputs alone tell what is wrong.
-            try:
-                alone = student.module_check(
-                    "LSTM", init_args=init_args, state_dict=sd, inputs=inputs
-                )
-            except BaseException:
-                raise error from None
-            _compare_outputs(alone, ref, sd, inputs, batch_first)
-            raise
-        _compare_outputs(got, ref, sd, inputs, batch_first)
-        leaves = ("input", "h_0", "c_0")[: len(ref["input_grads"])]
-        for name, g, e in zip(leaves, got["input_grads"], ref["input_grads"], strict=True):
-            if g is None:
-                raise AssertionError(
-                    f"no gradient reached {name}: your forward must compute with the tensors "
-                    "it is given (no copies through numpy, no .detach())."
-                )
-            expect_close("d" + name, g, e, atol=1e-8, hint=GRAD_HINT)
-        for name in NAMES:
-            g = got["param_grads"].get(name)
-            if g is None:
-                raise AssertionError(
-                    f"no gradient reached the parameter {name}: use it (through autograd) in "
-                    "forward."
-                )
-            expect_close("d" + name, g, ref["param_grads"][name], atol=1e-8, hint=GRAD_HINT)
+    return Case(seed, label=label, N=N, T=T, D=D, H=H, batch_first=batch_first, with_hx=with_hx)
 
 
-def _compare_outputs(got, ref, sd, inputs, batch_first):
-    if len(got["outputs"]) != 3:
-        raise AssertionError(f"forward returned {len(got['outputs'])} tensors in all; {STRUCTURE}")
-    cands = _candidates(sd, inputs, batch_first)
-    for k, name in enumerate(OUTPUTS):
-        expect_match(
-            name, got["outputs"][k], ref["outputs"][k], cands[name], HINT, SHAPE_HINTS[name]
-        )
-
-
-def test_parameters_have_pytorch_names_shapes_and_order(student):
-    D, H = 3, 5
-    x = np.random.default_rng(100).standard_normal((4, 2, D))
-    with case(f"LSTM({D}, {H})"):
-        got = call(lambda: student.module_check("LSTM", init_args=(D, H), inputs=[x]), "LSTM")
-        want = [(n, tuple(p.shape)) for n, p in _builtin(D, H).state_dict().items()]
-        have = [(n, tuple(np.shape(v))) for n, v in got["state_dict"].items()]
-        if have != want:
-            raise AssertionError(
-                f"LSTM({D}, {H}).state_dict() has {have}; torch.nn.LSTM({D}, {H}) has {want}. "
-                "Create the four nn.Parameters with these names and shapes, in this order, so "
-                "that state_dicts load both ways."
-            )
-
-
-def test_initialisation_is_uniform_within_one_over_sqrt_H(student):
-    D, H = 3, 16
-    x = np.random.default_rng(101).standard_normal((2, 2, D))
-    bound = 1 / np.sqrt(H)
-    with case(f"LSTM({D}, {H}): every parameter from U(-{bound:g}, {bound:g})"):
-        got = call(lambda: student.module_check("LSTM", init_args=(D, H), inputs=[x]), "LSTM")
-        for name in NAMES:
-            if name not in got["state_dict"]:
-                raise AssertionError(f"the module has no parameter {name}.")
-            v = np.asarray(got["state_dict"][name])
-            if not (np.all(np.abs(v) <= bound + 1e-12) and v.std() > bound / 4):
-                raise AssertionError(
-                    f"{name} ranges over [{v.min():.3g}, {v.max():.3g}] with standard deviation "
-                    f"{v.std():.3g}; reset_parameters must draw every parameter from "
-                    f"U(-1/sqrt(H), 1/sqrt(H)) = U(-{bound:g}, {bound:g}), standard deviation "
-                    f"{bound / np.sqrt(3):.3g}."
-                )
-
-
-def test_matches_torch_time_major(student):
-    _check(student, 102, N=2, T=5, D=3, H=4)
-
-
-def test_matches_torch_batch_first(student):
-    _check(student, 103, N=3, T=4, D=2, H=3, batch_first=True)
-
-
-def test_hx_none_means_zero_states(student):
-    _check(student, 104, N=2, T=4, D=3, H=3, with_hx=False)
-
-
-def test_T_equals_1_and_N_equals_1(student):
-    _check(student, 105, N=1, T=1, D=2, H=3)
-
-
-def test_H_equals_1(student):
-    _check(student, 106, N=3, T=4, D=2, H=1, batch_first=True)
-
-
-def test_D_much_larger_than_H(student):
-    _check(student, 107, N=2, T=3, D=9, H=2)
-
-
-def test_long_sequence_batch_first_without_hx(student):
-    _check(student, 108, N=2, T=20, D=2, H=3, batch_first=True, with_hx=False)
-
-
-def test_writes_the_equations_instead_of_calling_torch(student):
-    # the class has to work first; then its code must not name PyTorch's own LSTM kernels
-    test_matches_torch_time_major(student)
-    used = student.names_used("LSTM") & BUILTIN_NAMES
-    if used:
-        raise AssertionError(
-            f"LSTM uses {', '.join(sorted(used))}: write the gate equations yourself with torch "
-            "operations on the module's parameters, not PyTorch's built-in LSTM."
-        )
+test_parameters = MODULE.parameters_test(Case(100, label="LSTM(3, 5)", N=2, T=4, D=3, H=5))
+test_initialisation = MODULE.uniform_init_test(
+    Case(101, label="LSTM(3, 16): every parameter from U(-0.25, 0.25)", N=2, T=2, D=3, H=16)
+)
+test_values = MODULE.tests(
+    [
+        _case(102, N=2, T=5, D=3, H=4),
+        _case(103, N=3, T=4, D=2, H=3, batch_first=True),
+        _case(104, N=2, T=4, D=3, H=3, with_hx=False),
+        _case(105, N=1, T=1, D=2, H=3),
+        _case(106, N=3, T=4, D=2, H=1, batch_first=True),
+        _case(107, N=2, T=3, D=9, H=2),
+        _case(108, N=2, T=20, D=2, H=3, batch_first=True, with_hx=False),
+    ]
+)
+# the class has to work first; then its code must not name PyTorch's own LSTM kernels
+test_written_by_hand = MODULE.builtin_test(
+    _case(102, N=2, T=5, D=3, H=4),
+    BUILTIN_RNN_NAMES,
+    "write the gate equations yourself with torch operations on the module's parameters, not "
+    "PyTorch's built-in LSTM.",
+)

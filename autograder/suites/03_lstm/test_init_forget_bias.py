@@ -9,16 +9,10 @@ in both biases, bias_hh not zeroed, the wrong block, only the first layer.
 
 from __future__ import annotations
 
-from importlib import import_module
-
 import numpy as np
 import torch
 
-# "03_lstm" is not an identifier, so pytest imports this file as a top-level module: import the
-# shared helpers by their full name, which no other assignment's helpers can shadow.
-_h = import_module("autograder.suites.03_lstm._helpers")
-call, case, expect_close, expect_match = _h.call, _h.case, _h.expect_close, _h.expect_match
-is_close = _h.is_close
+from autograder.suites.kit import call, case, expect_close, expect_match, is_close, named
 
 BOTH = (
     "You put the value into both biases: the gate sees bias_ih + bias_hh, so its bias is twice "
@@ -111,31 +105,38 @@ def _check_rest(got, sd, H):
         expect_close(f"{name} outside the forget block", new[keep], old[keep], atol=0, hint=KEEP)
 
 
+@named("forget bias, torch.nn.LSTM(3, 4)")
 def test_single_layer_lstm(student):
     _check(student, "LSTM", (3, 4), (1.0,), 110, "torch.nn.LSTM(3, 4)")
 
 
+@named("forget bias, the default value is 1")
 def test_default_value_is_one(student):
     _check(student, "LSTM", (2, 3), (), 111, "torch.nn.LSTM(2, 3), init_forget_bias(lstm)")
 
 
+@named("forget bias, other values")
 def test_other_values(student):
     _check(student, "LSTM", (3, 4), (-2.5,), 112, "torch.nn.LSTM(3, 4)")
     _check(student, "LSTM", (3, 4), (3.0,), 113, "torch.nn.LSTM(3, 4)")
 
 
+@named("forget bias, every layer of a two-layer LSTM")
 def test_every_layer_of_a_two_layer_lstm(student):
     _check(student, "LSTM", (3, 4, 2), (1.0,), 114, "torch.nn.LSTM(3, 4, num_layers=2)")
 
 
+@named("forget bias, torch.nn.LSTMCell(3, 4)")
 def test_lstm_cell(student):
     _check(student, "LSTMCell", (3, 4), (1.0,), 115, "torch.nn.LSTMCell(3, 4)")
 
 
+@named("forget bias, H=1")
 def test_H_equals_1(student):
     _check(student, "LSTM", (2, 1), (2.0,), 116, "torch.nn.LSTM(2, 1)")
 
 
+@named("forget bias, nothing else changes")
 def test_nothing_else_changes(student):
     sd = _state_dict("LSTM", (4, 3), 117)
     with case("torch.nn.LSTM(4, 3), value=1"):

@@ -224,7 +224,7 @@ class Function:
     def draw(self, c: Case, extra: Sequence[Arg] = ()) -> dict[str, Any]:
         """The arguments (then ``extra``, e.g. upstream gradients) of case ``c``, by name."""
         if c.args is not None:
-            values = list(c.args)
+            values = copies(list(c.args))
             specs = list(self.args if not callable(self.args) else []) + list(extra)
             a = {s.name: v for s, v in zip(specs, values, strict=False)}
         elif callable(self.args):
@@ -375,7 +375,12 @@ class Backward:
         return grads, next((n for n in notes if n), "")
 
     def check(self, student, args: Sequence, up: Sequence, label: str) -> None:
-        with case(label):
+        none = [u.name for u, v in zip(self.upstream, up, strict=True) if v is None]
+        said = " ".join(
+            f"(In this test {n} is None: no gradient reaches these outputs from above; use zeros.)"
+            for n in none
+        )
+        with case(label), appended(said):
             grads, note = self.run(student, args, up)
             cache = self.forward.expected(args)[CACHE]
             expected = self.reference(*copies(list(up)), cache)

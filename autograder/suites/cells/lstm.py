@@ -1,32 +1,22 @@
-"""What the hidden suites of 03_lstm share: the generic helpers of 01_rnn and the LSTM's mistakes.
+"""The LSTM cell of notebook 03: numpy variants with the typical mistakes, and the declarations.
 
-The generic part (calling student code safely, unpacking, comparing with a named typical mistake)
-is that of ``autograder/suites/01_rnn/_helpers.py`` and is re-exported from there, so both
-notebooks report failures the same way. This file adds the LSTM's typical mistakes as numpy
-functions: each computes what a student who made one particular mistake would return, so that
-a suite can name the mistake when a student's answer equals it.
+Each variant computes what a student who made one particular mistake would return (block order,
+tanh on a gate, c from h, o applied to c, ...; in the backward pass a missing path, a wrong
+derivative), so that a suite can name the mistake when a student's answer equals it. The same
+mistakes are made in the numpy step, the sequence and the nn.Module, so one table serves every
+forward suite.
 
-The suites run in the grading process and call student code only with float64 arrays, numbers,
-lists and tuples of them (see autograder/hidden.py); a cache the student returns is handed back
-to the student's own functions untouched.
+STEP and SEQUENCE declare lstm_step_forward and lstm_forward with their mistake tables, for the
+forward and backward suites.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from autograder.suites.kit import checks as _base  # noqa: E402
-
-ATOL, RTOL = _base.ATOL, _base.RTOL
-appended, call, case, copies = _base.appended, _base.call, _base.case, _base.copies
-diagnose, expect_match, expect_shape = _base.diagnose, _base.expect_match, _base.expect_shape
-expect_close, expect_rel_error = _base.expect_close, _base.expect_rel_error
-expect_gradient_check, expect_gradients = _base.expect_gradient_check, _base.expect_gradients
-expect_unchanged, inputs, is_close = _base.expect_unchanged, _base.inputs, _base.is_close
-unpack, upstream_note = _base.unpack, _base.upstream_note
-
-STEP_ARGS = ("x", "h_prev", "c_prev", "Wx", "Wh", "b")
-SEQ_ARGS = ("x", "h0", "c0", "Wx", "Wh", "b")
+from autograder.suites.kit import Arg, Function, Mistake
+from autograder.suites.kit.recurrent import sequence_mistakes, step_advice
+from solutions.lstm import lstm_forward, lstm_step_forward
 
 
 def sig(z):
@@ -117,17 +107,6 @@ def sequence_forward(x, h0, c0, Wx, Wh, b, mistake=None):
     return np.stack(hs, axis=1), np.stack(cs, axis=1)
 
 
-def forward_candidates(args, which, sequence=False):
-    """[(hint, value)] for output ``which`` ("h" or "c") under every forward mistake."""
-    fn = sequence_forward if sequence else step_forward
-    k = 0 if which == "h" else 1
-    out = []
-    for mistake, hint in FORWARD_MISTAKES.items():
-        with np.errstate(all="ignore"):
-            out.append((hint, fn(*args, mistake=mistake)[k]))
-    return out
-
-
 # --------------------------------------------------------------------------------------------
 # backward mistakes
 # --------------------------------------------------------------------------------------------
@@ -180,11 +159,83 @@ def step_backward(dh, dc, x, h_prev, c_prev, Wx, Wh, b, mistake=None):
     return da @ Wx.T, da @ Wh.T, dc_prev, x.T @ da, dWh, da.sum(axis=0)
 
 
-def step_backward_candidates(dh, dc, args):
-    """{gradient name: [(hint, value)]} for every backward mistake (d + argument name)."""
-    out: dict[str, list] = {"d" + n: [] for n in STEP_ARGS}
-    for mistake, hint in BACKWARD_MISTAKES.items():
-        grads = step_backward(dh, dc, *args, mistake=mistake)
-        for name, g in zip(STEP_ARGS, grads, strict=True):
-            out["d" + name].append((hint, g))
-    return out
+STEP_BACKWARD_MISTAKES = [
+    Mistake(hint, lambda *a, m=mistake: step_backward(a[-2], a[-1], *a[:-2], mistake=m))
+    for mistake, hint in BACKWARD_MISTAKES.items()
+]  # for lstm_step_backward: arguments (*step args, dh, dc)
+
+
+# --------------------------------------------------------------------------------------------
+# declarations
+# --------------------------------------------------------------------------------------------
+
+
+def _forward_mistakes(fn):
+    """One Mistake per FORWARD_MISTAKES entry, computed by ``fn`` (step or sequence)."""
+    return [
+        Mistake(hint, lambda *a, m=mistake: fn(*a, mistake=m))
+        for mistake, hint in FORWARD_MISTAKES.items()
+    ]
+
+
+STEP = Function(
+    "lstm_step_forward",
+    [
+        Arg("x", "N, D"),
+        Arg("h_prev", "N, H", state=True),
+        Arg("c_prev", "N, H", state=True),
+        Arg("Wx", "D, 4H"),
+        Arg("Wh", "H, 4H"),
+        Arg("b", "4H"),
+    ],  # fmt: skip
+    returns=("h", "c", "cache"),
+    reference=lstm_step_forward,
+    compare=("c", "h"),
+    title="step forward",
+    hints={
+        "c": "Check: a = x @ Wx + h_prev @ Wh + b cut into blocks i, f, g, o of H columns; "
+        "i, f sigmoid, g tanh; c = f * c_prev + i * g.",
+        "h": "Check: h = o * tanh(c) with o = sigmoid(a[:, 3H:4H]) and the new c.",
+    },
+    shape_hints={
+        "c": "c is the new cell state: one row per example, H columns, (N, H).",
+        "h": "h is the new hidden state: one row per example, H columns, (N, H).",
+    },
+    mistakes=_forward_mistakes(step_forward),
+)
+
+C_FROM_H = (
+    "c_t was computed from h_{t-1} instead of c_{t-1}: pass the c that the previous step "
+    "returned as c_prev (c0 for the first step), and check that lstm_step_forward uses c_prev."
+)
+
+SEQUENCE = Function(
+    "lstm_forward",
+    [
+        Arg("x", "N, T, D"),
+        Arg("h0", "N, H", state=True),
+        Arg("c0", "N, H", state=True),
+        Arg("Wx", "D, 4H"),
+        Arg("Wh", "H, 4H", scale=0.5),
+        Arg("b", "4H"),
+    ],  # fmt: skip
+    returns=("h", "c", "cache"),
+    reference=lstm_forward,
+    compare=("c", "h"),
+    title="sequence forward",
+    hints=(
+        "Check that step t starts from the h AND the c of step t-1 (h0 and c0 for the first "
+        "step) and that h[:, t], c[:, t] are the states after reading x[:, t]."
+    ),
+    shape_hints=(
+        "h and c hold the states after every step of every example: (N, T, H), batch first."
+    ),
+    mistakes=[
+        Mistake(C_FROM_H, lambda *a: sequence_forward(*a, mistake="c from h")),
+        *sequence_mistakes(
+            "lstm_forward", lstm_forward, lstm_step_forward, ["h0", "c0"], ["h", "c"]
+        ),  # fmt: skip
+        *_forward_mistakes(sequence_forward),
+    ],
+    advice=step_advice(STEP),
+)

@@ -1,16 +1,14 @@
-"""What the hidden suites of 02_gru share: the generic helpers of 01_rnn, and GRU variants.
+"""The GRU cells of notebook 02: numpy variants with the typical mistakes, and the declarations.
 
-The generic part (calling student code, unpacking results, matching an answer against typical
-mistakes, gradient checks) is the one of ``autograder.suites.01_rnn._helpers`` and is re-exported
-here unchanged: the same rules hold (plain data in and out, caches opaque, one actionable line
-per failure).
-
-The GRU part computes, with numpy in the grading process, what a GRU step gives when it is
+The variants compute, with numpy in the grading process, what a GRU step gives when it is
 written with one of the typical mistakes: the update gate on the wrong term, the reset gate on
 the wrong side of the matrix product, gate blocks in the wrong order, a missing bias, a wrong
 derivative. The suites compare a student's answer with these variants to name the mistake. The
 correct setting of every variant is the course's equation, so the variants double as an
-independent transcription of the reference (tests/test_suites_02.py checks that they agree).
+independent transcription of the reference (tests/test_suites.py checks that they agree).
+
+PAPER_STEP, PAPER_SEQUENCE and PYTORCH_STEP declare gru_paper_step_forward, gru_paper_forward
+and gru_pytorch_step_forward with their mistake tables, for the forward and backward suites.
 
 Block notation (course, row vectors): Wx (D, 3H), Wh (H, 3H) and the biases (3H,) hold three
 column blocks of width H. Paper form: r, u, h_tilde; PyTorch form: r, z, n.
@@ -22,17 +20,9 @@ from itertools import permutations
 
 import numpy as np
 
-from autograder.suites.kit import checks as _base  # noqa: E402
-
-appended, call, case, copies = _base.appended, _base.call, _base.case, _base.copies
-diagnose, expect_gradient_check = _base.diagnose, _base.expect_gradient_check
-expect_gradients, expect_match, expect_shape = (
-    _base.expect_gradients,
-    _base.expect_match,
-    _base.expect_shape,
-)
-expect_unchanged, inputs, is_close = _base.expect_unchanged, _base.inputs, _base.is_close
-unpack, upstream_note = _base.unpack, _base.upstream_note
+from autograder.suites.kit import Arg, Function, Mistake, Mistakes, is_close
+from autograder.suites.kit.recurrent import sequence_mistakes
+from solutions.gru import gru_paper_forward, gru_paper_step_forward, gru_pytorch_step_forward
 
 PAPER_GATES = ("r", "u", "h_tilde")
 PYTORCH_GATES = ("r", "z", "n")
@@ -349,3 +339,81 @@ def paper_bptt(x, h0, Wx, Wh, b, dh, carry=True, only_last=False, **step_variant
         d_next = g["dh_prev"]
         dWx[t], dWh[t], db[t] = g["dWx"], g["dWh"], g["db"]
     return dx, d_next, dWx, dWh, db
+
+
+# --------------------------------------------------------------------------------------------
+# declarations
+# --------------------------------------------------------------------------------------------
+
+STEP_ARGS = [
+    Arg("x", "N, D"),
+    Arg("h_prev", "N, H", state=True),
+    Arg("Wx", "D, 3H"),
+    Arg("Wh", "H, 3H"),
+    Arg("b", "3H"),
+]
+STATE_SHAPE = "h is the new hidden state: one row per example, H columns, (N, H)."
+
+PAPER_STEP = Function(
+    "gru_paper_step_forward",
+    STEP_ARGS,
+    returns=("h", "cache"),
+    reference=gru_paper_step_forward,
+    title="paper step forward",
+    hints=(
+        "Check the four equations: r and u are sigmoids of their blocks, "
+        "h_tilde = tanh(x @ Wx_h + (r * h_prev) @ Wh_h + b_h), h = (1 - u) * h_prev + u * h_tilde."
+    ),
+    shape_hints=STATE_SHAPE,
+    mistakes=[Mistakes(paper_step_mistakes)],
+)
+
+IN_STEP = "Your sequence inherits a mistake of the step: {} Fix gru_paper_step_forward first."
+STEP_IN_LOOP = [
+    (PAPER_WRONG_TERM, {"weighs": "old"}),
+    (PAPER_RESET_AFTER, {"reset": "after"}),
+    (PAPER_NO_RESET, {"reset": "none"}),
+    (PAPER_NO_BIAS, {"bias": "none"}),
+    (PAPER_NO_CANDIDATE_BIAS, {"bias": "no_candidate"}),
+    (PAPER_NO_KEEP, {"weighs": "no_keep"}),
+]
+
+PAPER_SEQUENCE = Function(
+    "gru_paper_forward",
+    [
+        Arg("x", "N, T, D"),
+        Arg("h0", "N, H", state=True),
+        Arg("Wx", "D, 3H", scale=0.7),
+        Arg("Wh", "H, 3H", scale=0.7),
+        Arg("b", "3H"),
+    ],  # fmt: skip
+    returns=("h", "cache"),
+    reference=gru_paper_forward,
+    title="paper sequence forward",
+    hints="Check that step t starts from the h of step t-1 (step 1 from h0), with the same "
+    "weights.",
+    shape_hints="h holds every hidden state h_1..h_T of every example: (N, T, H), batch first.",
+    mistakes=[
+        *sequence_mistakes(
+            "gru_paper_forward", gru_paper_forward, gru_paper_step_forward, ["h0"], ["h"]
+        ),
+        *(
+            Mistake(IN_STEP.format(msg), lambda *a, v=variant: paper_sequence(*a, **v))
+            for msg, variant in STEP_IN_LOOP
+        ),
+    ],
+)
+
+PYTORCH_STEP = Function(
+    "gru_pytorch_step_forward",
+    [*STEP_ARGS[:4], Arg("bx", "3H"), Arg("bh", "3H")],
+    returns=("h", "cache"),
+    reference=gru_pytorch_step_forward,
+    title="PyTorch-form step forward",
+    hints=(
+        "Check: r and z are sigmoids of x @ Wx + bx + h_prev @ Wh + bh (their blocks), "
+        "n = tanh(x @ Wx_n + bx_n + r * (h_prev @ Wh_n + bh_n)), h = (1 - z) * n + z * h_prev."
+    ),
+    shape_hints=STATE_SHAPE,
+    mistakes=[Mistakes(pytorch_step_mistakes)],
+)
