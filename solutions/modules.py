@@ -871,8 +871,8 @@ class PeepholeLSTMCell(_PeepholeStep, _CellBase):
 class PeepholeLSTM(nn.Module):
     r"""A single-layer peephole LSTM (Gers & Schmidhuber 2000) written from scratch.
 
-    The LSTM of :class:`LSTM` whose gates also look at the cell state, one weight per cell
-    (diagonal peepholes). One step, with row vectors as in the numpy cells (``*`` is the
+    The LSTM of notebook 03 (:class:`LSTM`) whose gates also look at the cell state, one weight
+    per cell (diagonal peepholes). One step, with row vectors as in the numpy cells (``*`` is the
     element-wise product, p_i, p_f, p_o vectors of size H):
 
         a_t = x_t W_ih^T + h_{t-1} W_hh^T + b_ih + b_hh     (N, 4H), blocks i, f, g, o
@@ -887,9 +887,9 @@ class PeepholeLSTM(nn.Module):
     computed before the update, so they see c_{t-1}; the output gate comes after it and sees c_t
     (pitfall 5 of the course). ``p * c`` is c times the diagonal matrix diag(p): cell k feeds
     only its own gates; a full (H, H) matrix would be a different, larger model. With
-    p_i = p_f = p_o = 0 this is exactly :class:`LSTM`, hence ``torch.nn.LSTM`` (PyTorch has no
-    peephole LSTM). It computes :func:`solutions.peephole.peephole_forward`, whose Wx is
-    ``weight_ih_l0.T``, Wh is ``weight_hh_l0.T`` and b is ``bias_ih_l0 + bias_hh_l0``.
+    p_i = p_f = p_o = 0 this is exactly notebook 03's LSTM, hence ``torch.nn.LSTM`` (PyTorch has
+    no peephole LSTM). It computes what the numpy ``peephole_forward`` computes with
+    Wx = ``weight_ih_l0.T``, Wh = ``weight_hh_l0.T`` and b = ``bias_ih_l0 + bias_hh_l0``.
 
     Args:
         input_size: D, the number of input features.

@@ -94,7 +94,7 @@ def peephole_backward(dh, dc, cache):
             grads = [np.zeros_like(v) for v in g[3:]]
         dx[:, t, :] = g[0]
         dh_next, dc_next = g[1], g[2]
-        grads = [a + v for a, v in zip(grads, g[3:])]
+        grads = [a + v for a, v in zip(grads, g[3:], strict=True)]
     return (dx, dh_next, dc_next, *grads)
 
 
