@@ -513,16 +513,21 @@ def execute(names=None, autograde_mode: bool = False, out_dir: Path | None = Non
 
 
 # --------------------------------------------------------------------------- samples
-def build_samples(out_root: Path = COURSE / "submitted") -> list[Path]:
-    """Fill the student release with each sample's answers -> submitted/<student>/<nb>/<nb>.ipynb.
+def build_samples(
+    samples_root: Path = SAMPLES,
+    out_root: Path = COURSE / "submitted",
+    release_root: Path = COURSE / "release",
+) -> list[Path]:
+    """Fill the student release with each sample's answers -> <out_root>/<student>/<nb>/<nb>.ipynb.
 
-    A sample is course/samples/<nb>/<student>.py: each top-level function whose name is an
-    answer cell's grade_id replaces that cell's code; ``ANSWERS = {grade_id: text}`` fills
-    written answers. Cells a sample does not mention stay unanswered.
+    A sample is <samples_root>/<nb>/<student>.py: each top-level function or class whose name
+    is an answer cell's grade_id replaces that cell's code; ``ANSWERS = {grade_id: text}`` fills
+    written answers. Cells a sample does not mention stay unanswered. Other top-level statements
+    (``EXPECT``, ``NAMES``: what the tests expect of the sample) are not copied.
     """
     written = []
-    for folder in sorted(p for p in SAMPLES.glob("[0-9][0-9]_*") if p.is_dir()):
-        release = COURSE / "release" / folder.name / f"{folder.name}.ipynb"
+    for folder in sorted(p for p in samples_root.glob("[0-9][0-9]_*") if p.is_dir()):
+        release = release_root / folder.name / f"{folder.name}.ipynb"
         for sample in sorted(folder.glob("*.py")):
             nb = nbformat.read(release, as_version=4)
             text = sample.read_text()
@@ -531,7 +536,7 @@ def build_samples(out_root: Path = COURSE / "submitted") -> list[Path]:
             funcs = {
                 n.name: "\n".join(lines[n.lineno - 1 - len(n.decorator_list) : n.end_lineno])
                 for n in tree.body
-                if isinstance(n, ast.FunctionDef)
+                if isinstance(n, (ast.FunctionDef, ast.ClassDef))
             }
             answers = {}
             for n in tree.body:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
 import os
 import re
@@ -15,11 +14,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from course import build
+
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
-_spec = importlib.util.spec_from_file_location("course_build", COURSE / "build.py")
-build = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(build)
 
 ASSIGNMENTS = [s.stem for s in build.sources()]
 
@@ -88,18 +86,6 @@ def test_source_folders_hold_only_notebooks(name):
     assert files == [f"{name}.ipynb"], f"course/source/{name} must hold only the notebook: {files}"
 
 
-def _copy_course(tmp_path: Path) -> Path:
-    dest = tmp_path / "course"
-    shutil.copytree(
-        COURSE,
-        dest,
-        ignore=shutil.ignore_patterns(
-            "gradebook.db", "executed", "submitted", "autograded", "feedback", "__pycache__"
-        ),
-    )
-    return dest
-
-
 def _nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
@@ -114,8 +100,8 @@ def _nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-def test_release_is_fresh_and_validate_behaves(tmp_path):
-    course = _copy_course(tmp_path)
+def test_release_is_fresh_and_validate_behaves(course_copy):
+    course = course_copy
     shutil.rmtree(course / "release")
     for name in ASSIGNMENTS:
         proc = _nbgrader(course, "generate_assignment", name, "--force")
@@ -143,19 +129,19 @@ def test_solution_notebooks_execute(tmp_path, autograde_mode):
 
 
 @pytest.mark.slow
-def test_nbgrader_autograde_scores_the_samples(tmp_path):
+def test_nbgrader_autograde_scores_the_samples(course_copy):
     """nbgrader autograde (hidden regions calling the suites) gives the correct sample full marks,
     the unanswered one zero, and every sample the same scores as running the suites directly,
     except where a visible test failed first (then the cell, and so the exercise, scores 0)."""
     from autograder.gradebook import max_points, scores
     from autograder.hidden import StudentNamespace, run_suite
 
-    course = _copy_course(tmp_path)
+    course = course_copy
     for name in ASSIGNMENTS:
         samples = sorted((COURSE / "samples" / name).glob("*.py"))
         if not samples:
             continue
-        build.build_samples(course / "submitted")
+        build.build_samples(out_root=course / "submitted")
         proc = _nbgrader(course, "generate_assignment", name, "--force")  # registers it
         assert proc.returncode == 0, proc.stdout + proc.stderr
         proc = _nbgrader(course, "autograde", name, "--create", "--force")
@@ -336,3 +322,24 @@ def test_directives_go_where_they_stand_and_collapse_hides_the_source(tmp_path):
     ns: dict = {}
     exec(nb.cells[0].source + "\n" + text, ns)
     assert ns["x"].shape == (3, 4, 2) and ns["ADDING_BASELINE_MSE"] == 1 / 6
+
+
+def test_embedded_lstm_module_equals_torch_and_needs_no_decorator():
+    """The LSTM class the build embeds in notebook 03 runs without solutions.modules' decorator
+    and equals torch.nn.LSTM with the same state_dict."""
+    import math
+
+    import torch
+    from torch import nn
+
+    ns = {"__name__": "submission", "math": math, "torch": torch, "nn": nn}
+    exec(build.definition_source("solutions.modules.LSTM", solution=True), ns)
+    torch.manual_seed(0)
+    builtin = nn.LSTM(3, 4, batch_first=True)
+    mine = ns["LSTM"](3, 4, True)
+    assert type(mine).__module__ == "submission" and not hasattr(mine, "gate_blocks")
+    mine.load_state_dict(builtin.state_dict())
+    mine, builtin = mine.double(), builtin.double()
+    x = torch.randn(2, 5, 3, dtype=torch.float64)
+    for a, b in zip([mine(x)[0], *mine(x)[1]], [builtin(x)[0], *builtin(x)[1]], strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-12)

@@ -51,6 +51,7 @@ from autograder.grade import (
 from autograder.gradebook import scores
 from autograder.sandbox import Limits, SandboxedWorker, WorkerDied
 from autograder.worker import decode, encode
+from course import build
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
@@ -72,7 +73,6 @@ def _load(name: str, path: Path):
 
 
 hostile = _load("hostile_fixtures", ROOT / "tests" / "fixtures" / "hostile" / "build.py")
-course_build = _load("course_build_for_grader", COURSE / "build.py")
 
 
 # --------------------------------------------------------------------------- course copies
@@ -815,10 +815,7 @@ def test_every_notebooks_samples_through_the_grading_command(assignment, tmp_pat
     from autograder.grade import grade_submission
     from autograder.hidden import StudentNamespace, run_suite
 
-    spec = importlib.util.spec_from_file_location("course_build_g", COURSE / "build.py")
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
-    build.build_samples(tmp_path)
+    build.build_samples(out_root=tmp_path)
     for path in sorted(tmp_path.glob(f"*/{assignment}/{assignment}.ipynb")):
         sample = path.parent.parent.name
         r = grade_submission(assignment, sample, str(path))

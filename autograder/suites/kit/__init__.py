@@ -35,7 +35,8 @@ Declarations (:mod:`.exercise`):
   name means the function returns that value alone); ``numbers`` are outputs that must be
   numbers. Tests: ``.tests(cases)`` (every compared output against the reference),
   ``.unchanged_test(case)`` (no argument modified in place, at any depth),
-  ``.builtin_test(case, forbidden_names, what_instead)``. Helpers for special tests:
+  ``.builtin_test(case, forbidden_names, what_instead)``, ``.dtype_test(case)`` (float64 in,
+  float64 out). Helpers for special tests:
   ``.draw(case)`` / ``.arguments(case)``, ``.run(student, args)`` -> {output: value},
   ``.check(student, args, label)``, ``.candidates(args)`` -> {output: [(message, value)]}.
 * ``Backward(name, forward, reference, *, upstream=[Arg("dh", "N, H")], mistakes, hints,
@@ -44,7 +45,25 @@ Declarations (:mod:`.exercise`):
   the reference), ``.gradient_check_test(case)`` (against centred differences in float64 of the
   student's own forward: a backward right for a wrong forward earns it), ``.shapes_test(case)``,
   ``.unchanged_test(case)``.
+* ``standard_cases(seed, sequence=False)``: a typical case, N=1, H=1, D >> H, D = H, zero
+  states (and T=1 for a sequence), seeds from ``seed`` on.
 * ``@named("readable name")``: a test special to one suite, ``def f(student)``.
+
+Recurrent cells (:mod:`.recurrent`), from the reference step alone:
+``sequence_mistakes(fname, reference, step, states, outputs)`` (only the last state, a state
+not carried, the initial state included or not used, shifted, read backwards, time-major),
+``step_advice(step_function)`` (a note when the student's own step is wrong),
+``bptt_mistakes(step_backward, reference, arg_names, outputs, carry_messages)`` (a gradient not
+carried back, only the last upstream gradient, weight gradients of one step or averaged, the
+initial state's gradient wrong), with ``reference_step_backward``, ``bptt`` and ``run_steps``.
+
+Modules (:mod:`.module`): ``Module(name, reference, data=recurrent_data(params, states),
+init_args=lambda case: (...), outputs=("output", "h_n", "c_n"), mistakes, hints,
+shape_hints, structure, input_names)``: an nn.Module class run by ``student.module_check``
+against ``reference(*init_args)`` with the same state_dict, inputs and upstream gradients
+(outputs, input and parameter gradients). Tests: ``.tests(cases)``, ``.parameters_test(case)``,
+``.uniform_init_test(case)``, ``.builtin_test(case, forbidden, what)``. Case options it reads:
+N, T, D, H, ``batch_first``, ``with_hx``.
 
 Checks (:mod:`.checks`): ``call`` (exceptions reported with the function's name), ``unpack``,
 ``number``, ``case`` and ``appended`` (text added to failures), ``copies``, ``is_close``,
@@ -118,6 +137,7 @@ from autograder.suites.kit.exercise import (
     named,
     put,
     readable,
+    standard_cases,
 )
 from autograder.suites.kit.fixtures import BUILTIN_RNN_NAMES, refuse_shortcuts
 
@@ -152,6 +172,7 @@ __all__ = [
     "put",
     "readable",
     "refuse_shortcuts",
+    "standard_cases",
     "named",
     "unpack",
     "upstream_note",

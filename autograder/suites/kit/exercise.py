@@ -147,6 +147,25 @@ class Case:
         self.label = label if label is not None else ", ".join(filter(None, (text, note)))
 
 
+def standard_cases(seed: int, sequence: bool = False) -> list[Case]:
+    """The standard sizes of a cell exercise, seeds ``seed``, ``seed + 1``, ...: a typical
+    case, N=1, H=1, D much larger than H, D = H, zero states, and for a sequence T=1."""
+    sizes = [
+        {"N": 2, "D": 3, "H": 4},
+        {"N": 3, "D": 4, "H": 5, "note": "random inputs"},
+        {"N": 1, "D": 3, "H": 4},
+        {"N": 3, "D": 2, "H": 1},
+        {"N": 3, "D": 7, "H": 2},
+        {"N": 2, "D": 4, "H": 4},
+        {"N": 2, "D": 3, "H": 3, "note": "zero states", "zero_states": True},
+    ]
+    if sequence:
+        for i, s in enumerate(sizes):
+            s["T"] = (3, 5, 4, 3, 2, 4, 3)[i]
+        sizes.append({"N": 3, "T": 1, "D": 2, "H": 4})
+    return [Case(seed + i, **s) for i, s in enumerate(sizes)]
+
+
 def _outputs_of(value: Any, names: Sequence[str]) -> dict[str, Any]:
     """A mistake's or reference's value as {output: value} (see :class:`Mistake`)."""
     if isinstance(value, dict):
@@ -186,7 +205,8 @@ class Function:
     """A graded function: ``name(*args)`` returns ``returns`` (one value when it is one name).
 
     args: the arguments as :class:`Arg` (random arrays of those shapes), or a callable
-        ``make(case) -> list`` for inputs no shape describes.
+        ``make(case) -> list`` for inputs no shape describes (integer targets, text...), whose
+        names ``names`` gives (for messages such as "targets after calling f").
     reference: the reference function (``solutions``), same signature and returns.
     compare: the outputs compared, in this order (default: every output but ``cache``).
     numbers: outputs that must be numbers (compared as 0-d arrays).
@@ -203,8 +223,9 @@ class Function:
                  numbers: Sequence[str] = (), mistakes: Sequence[Mistake] = (),
                  hints: dict[str, str] | str = "", shape_hints: dict[str, str] | str = "",
                  advice: Callable | None = None, title: str | None = None,
-                 atol: float = ATOL):  # fmt: skip
+                 atol: float = ATOL, names: Sequence[str] = ()):  # fmt: skip
         self.name, self.args, self.returns = name, args, tuple(returns)
+        self.names = tuple(names)
         self.reference = reference
         self.outputs = tuple(r for r in self.returns if r != CACHE)
         self.compare = tuple(compare or self.outputs)
@@ -217,18 +238,24 @@ class Function:
 
     # -- inputs
     def arg_names(self) -> list[str]:
-        if callable(self.args):
-            raise TypeError(f"{self.name}: arguments made by a function have no declared names")
-        return [a.name for a in self.args]
+        if not callable(self.args):
+            return [a.name for a in self.args]
+        if self.names:
+            return list(self.names)
+        raise TypeError(f"{self.name}: arguments made by a function need names=(...)")
+
+    def _named(self, values: list, extra: Sequence[Arg] = ()) -> dict[str, Any]:
+        known = [*(self.arg_names() if not callable(self.args) or self.names else []),
+                 *(e.name for e in extra)]  # fmt: skip
+        names = known + [f"argument {i + 1}" for i in range(len(known), len(values))]
+        return dict(zip(names, values, strict=False))
 
     def draw(self, c: Case, extra: Sequence[Arg] = ()) -> dict[str, Any]:
         """The arguments (then ``extra``, e.g. upstream gradients) of case ``c``, by name."""
         if c.args is not None:
-            values = copies(list(c.args))
-            specs = list(self.args if not callable(self.args) else []) + list(extra)
-            a = {s.name: v for s, v in zip(specs, values, strict=False)}
+            a = self._named(copies(list(c.args)), extra)
         elif callable(self.args):
-            a = dict(enumerate(self.args(c)))
+            a = self._named(list(self.args(c)), extra)
         else:
             specs = [*self.args, *extra]
             random = [s for s in specs if s.fixed is None]
@@ -308,6 +335,24 @@ class Function:
                 expect_unchanged(self.name, names, before, args)
 
         return test_inputs_not_modified
+
+    def dtype_test(self, c: Case):
+        """Given float64 arrays, every compared array output is float64 (no float32 on the way,
+        from torch's default dtype or an np.float32 cast)."""
+
+        @readable([f"{self.title}, float64 in, float64 out"], [c])
+        def test_dtype(student, case_):
+            with case(case_.label):
+                got = self.run(student, self.arguments(case_))
+                for name in self.compare:
+                    g = got[name]
+                    if type(g) is np.ndarray and g.dtype != np.float64:
+                        raise AssertionError(
+                            f"{name} has dtype {g.dtype}, but the inputs are float64: keep "
+                            "float64 throughout (no float32 arrays or tensors on the way)."
+                        )
+
+        return test_dtype
 
     def builtin_test(self, c: Case, forbidden: set[str], what: str):
         """The case must pass, and the function's code may not name ``forbidden`` (built-in

@@ -11,6 +11,12 @@ one concatenated vector. It must score full marks on every hidden suite.
 
 import numpy as np
 
+# What the hidden suites give this sample (tests/test_suites.py): the score of every exercise
+# that does not earn full marks (others: full marks), and words one of its failure
+# messages must contain (an exercise scoring 0 without words must be unanswered).
+EXPECT = {}
+NAMES = {}
+
 
 def rnn_step_forward(x, h_prev, Wx, Wh, b):
     """One tanh RNN step, h = tanh(x Wx + h_prev Wh + b); the cache is a tuple."""

@@ -14,6 +14,26 @@ function has a mistake students make, which its hidden suite must fail and name:
 
 import numpy as np
 
+# What the hidden suites give this sample (tests/test_suites.py): the score of every exercise
+# that does not earn full marks (others: full marks), and words one of its failure
+# messages must contain (an exercise scoring 0 without words must be unanswered).
+EXPECT = {
+    "rnn_forward": 0.2222,
+    "rnn_step_backward": 0.4,
+    "rnn_backward": 1.2,
+    "rnn_step_jacobians": 0.2857,
+    "jacobian_product_norms": 1.1111,
+    "clip_by_global_norm": 1.0,
+}
+NAMES = {
+    "rnn_forward": ("only the last state",),
+    "rnn_step_backward": ("derivative", "1 - a²"),
+    "rnn_backward": ("accumulate",),
+    "rnn_step_jacobians": ("transpose",),
+    "jacobian_product_norms": ("multiplication order",),
+    "clip_by_global_norm": ("global norm", "value clipping"),
+}
+
 
 def rnn_step_forward(x, h_prev, Wx, Wh, b):
     """Right: keeps the pre-activation in the cache as well."""

@@ -13,6 +13,12 @@ score full marks on every hidden suite.
 
 import numpy as np
 
+# What the hidden suites give this sample (tests/test_suites.py): the score of every exercise
+# that does not earn full marks (others: full marks), and words one of its failure
+# messages must contain (an exercise scoring 0 without words must be unanswered).
+EXPECT = {}
+NAMES = {}
+
 
 def gru_paper_step_forward(x, h_prev, Wx, Wh, b):
     """Ng's layout: W = [Wh; Wx] acts on [h_prev, x]; the cache is a tuple."""

@@ -16,6 +16,22 @@ and name:
 
 import numpy as np
 
+# What the hidden suites give this sample (tests/test_suites.py): the score of every exercise
+# that does not earn full marks (others: full marks), and words one of its failure
+# messages must contain (an exercise scoring 0 without words must be unanswered).
+EXPECT = {
+    "gru_paper_step_backward": 0.9,
+    "gru_paper_backward": 1.0909,
+    "unpack_gru_weights": 0.25,
+    "gru_pytorch_step_forward": 0.2,
+}
+NAMES = {
+    "gru_paper_step_backward": ("direct path",),
+    "gru_paper_backward": ("dh_next is not carried",),
+    "unpack_gru_weights": ("reshaped",),
+    "gru_pytorch_step_forward": ("reset applied before the matrix product",),
+}
+
 
 def gru_paper_step_forward(x, h_prev, Wx, Wh, b):
     """Right."""

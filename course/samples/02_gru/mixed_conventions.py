@@ -15,6 +15,26 @@ This student learnt the GRU from PyTorch's documentation and Keras code:
 
 import numpy as np
 
+# What the hidden suites give this sample (tests/test_suites.py): the score of every exercise
+# that does not earn full marks (others: full marks), and words one of its failure
+# messages must contain (an exercise scoring 0 without words must be unanswered).
+EXPECT = {
+    "gru_paper_step_forward": 0.3,
+    "gru_paper_forward": 0.2222,
+    "gru_paper_step_backward": 0.9,
+    "gru_paper_backward": 0.8182,
+    "unpack_gru_weights": 0.25,
+    "gru_pytorch_step_forward": 0.2,
+}
+NAMES = {
+    "gru_paper_step_forward": ("conventions mixed",),
+    "gru_paper_forward": ("conventions mixed",),
+    "gru_paper_step_backward": ("fix gru_paper_step_forward first",),
+    "gru_paper_backward": ("fix gru_paper_forward first",),
+    "unpack_gru_weights": ("missing bias",),
+    "gru_pytorch_step_forward": ("gate order",),
+}
+
 
 def gru_paper_step_forward(x, h_prev, Wx, Wh, b):
     """Mistake: u weighs the old state, as PyTorch's z does."""

@@ -4,3 +4,16 @@ It defines no answer function and no ANSWERS, so `python course/build.py samples
 answer cell as released (`raise NotImplementedError()`) and every written answer as
 "YOUR ANSWER HERE". Every hidden suite must give it 0 points with a message saying so.
 """
+
+# What the hidden suites give this sample (tests/test_suites.py): the score of every exercise
+# that does not earn full marks (others: full marks), and words one of its failure
+# messages must contain (an exercise scoring 0 without words must be unanswered).
+EXPECT = {
+    "gru_paper_step_forward": 0.0,
+    "gru_paper_forward": 0.0,
+    "gru_paper_step_backward": 0.0,
+    "gru_paper_backward": 0.0,
+    "unpack_gru_weights": 0.0,
+    "gru_pytorch_step_forward": 0.0,
+}
+NAMES = {}

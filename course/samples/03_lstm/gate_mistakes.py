@@ -6,8 +6,7 @@ name; the other exercises stay unanswered. The hidden suites must fail and name:
 - lstm_step_forward applies the output gate to c instead of tanh(c) (h = o * c);
 - LSTM uses tanh instead of the sigmoid on the forget gate.
 
-LSTM is a function that builds and returns the module (build_samples copies functions only);
-the imports and `sigmoid` stand for the notebook's setup and helper cells.
+The imports and `sigmoid` stand for the notebook's setup and helper cells.
 """
 
 import math
@@ -15,6 +14,22 @@ import math
 import numpy as np
 import torch
 from torch import nn
+
+# What the hidden suites give this sample (tests/test_suites.py): the score of every exercise
+# that does not earn full marks (others: full marks), and words one of its failure
+# messages must contain (an exercise scoring 0 without words must be unanswered).
+EXPECT = {
+    "lstm_step_forward": 0.2,
+    "lstm_forward": 0.0,
+    "lstm_step_backward": 0.0,
+    "lstm_backward": 0.0,
+    "LSTM": 0.6,
+    "init_forget_bias": 0.0,
+}
+NAMES = {
+    "lstm_step_forward": ("applied to c instead of tanh(c)",),
+    "LSTM": ("tanh instead of sigmoid on the forget gate",),
+}
 
 
 def sigmoid(z):
@@ -33,42 +48,39 @@ def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
     return h, c, (x, h_prev, c_prev, i, f, g, o, c)
 
 
-def LSTM(input_size, hidden_size, batch_first=False):
+class LSTM(nn.Module):
     """Mistake: f = tanh(a_f)."""
 
-    class LSTMModule(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.input_size, self.hidden_size = input_size, hidden_size
-            self.batch_first = batch_first
-            H = hidden_size
-            self.weight_ih_l0 = nn.Parameter(torch.empty(4 * H, input_size))
-            self.weight_hh_l0 = nn.Parameter(torch.empty(4 * H, H))
-            self.bias_ih_l0 = nn.Parameter(torch.empty(4 * H))
-            self.bias_hh_l0 = nn.Parameter(torch.empty(4 * H))
-            self.reset_parameters()
+    def __init__(self, input_size, hidden_size, batch_first=False):
+        super().__init__()
+        self.input_size, self.hidden_size = input_size, hidden_size
+        self.batch_first = batch_first
+        H = hidden_size
+        self.weight_ih_l0 = nn.Parameter(torch.empty(4 * H, input_size))
+        self.weight_hh_l0 = nn.Parameter(torch.empty(4 * H, H))
+        self.bias_ih_l0 = nn.Parameter(torch.empty(4 * H))
+        self.bias_hh_l0 = nn.Parameter(torch.empty(4 * H))
+        self.reset_parameters()
 
-        def reset_parameters(self):
-            k = 1 / math.sqrt(self.hidden_size)
-            with torch.no_grad():
-                for p in self.parameters():
-                    p.uniform_(-k, k)
+    def reset_parameters(self):
+        k = 1 / math.sqrt(self.hidden_size)
+        with torch.no_grad():
+            for p in self.parameters():
+                p.uniform_(-k, k)
 
-        def forward(self, input, hx=None):
-            x = input.transpose(0, 1) if self.batch_first else input
-            N, H = x.shape[1], self.hidden_size
-            h, c = (x.new_zeros(N, H), x.new_zeros(N, H)) if hx is None else (hx[0][0], hx[1][0])
-            b = self.bias_ih_l0 + self.bias_hh_l0
-            outs = []
-            for x_t in x:
-                i, f, g, o = (x_t @ self.weight_ih_l0.T + h @ self.weight_hh_l0.T + b).chunk(4, 1)
-                c = torch.tanh(f) * c + torch.sigmoid(i) * torch.tanh(g)
-                h = torch.sigmoid(o) * torch.tanh(c)
-                outs.append(h)
-            out = torch.stack(outs, 1 if self.batch_first else 0)
-            return out, (h.unsqueeze(0), c.unsqueeze(0))
-
-    return LSTMModule()
+    def forward(self, input, hx=None):
+        x = input.transpose(0, 1) if self.batch_first else input
+        N, H = x.shape[1], self.hidden_size
+        h, c = (x.new_zeros(N, H), x.new_zeros(N, H)) if hx is None else (hx[0][0], hx[1][0])
+        b = self.bias_ih_l0 + self.bias_hh_l0
+        outs = []
+        for x_t in x:
+            i, f, g, o = (x_t @ self.weight_ih_l0.T + h @ self.weight_hh_l0.T + b).chunk(4, 1)
+            c = torch.tanh(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+            outs.append(h)
+        out = torch.stack(outs, 1 if self.batch_first else 0)
+        return out, (h.unsqueeze(0), c.unsqueeze(0))
 
 
 ANSWERS = {

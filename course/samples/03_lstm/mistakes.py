@@ -11,8 +11,7 @@ function has a mistake students make, which its hidden suite must fail and name:
 - LSTM reads PyTorch's fused weights in CS231n's gate order i, f, o, g;
 - init_forget_bias puts the value into both biases.
 
-LSTM is a function that builds and returns the module (build_samples copies functions only);
-the imports and `sigmoid` stand for the notebook's setup and helper cells.
+The imports and `sigmoid` stand for the notebook's setup and helper cells.
 """
 
 import math
@@ -20,6 +19,24 @@ import math
 import numpy as np
 import torch
 from torch import nn
+
+# What the hidden suites give this sample (tests/test_suites.py): the score of every exercise
+# that does not earn full marks (others: full marks), and words one of its failure
+# messages must contain (an exercise scoring 0 without words must be unanswered).
+EXPECT = {
+    "lstm_forward": 0.25,
+    "lstm_step_backward": 1.125,
+    "lstm_backward": 0.9,
+    "LSTM": 0.6,
+    "init_forget_bias": 0.1429,
+}
+NAMES = {
+    "lstm_forward": ("returned only the last state",),
+    "lstm_step_backward": ("reaching c through h is missing",),
+    "lstm_backward": ("through the cell state is not carried across time steps",),
+    "LSTM": ("order i, f, o, g",),
+    "init_forget_bias": ("into both biases",),
+}
 
 
 def sigmoid(z):
@@ -98,43 +115,40 @@ def lstm_backward(dh, dc, cache):
     return dx, dh_next, dc_prev, dWx, dWh, db
 
 
-def LSTM(input_size, hidden_size, batch_first=False):
+class LSTM(nn.Module):
     """Mistake: the fused blocks are read in the order i, f, o, g."""
 
-    class LSTMModule(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.input_size, self.hidden_size = input_size, hidden_size
-            self.batch_first = batch_first
-            H = hidden_size
-            self.weight_ih_l0 = nn.Parameter(torch.empty(4 * H, input_size))
-            self.weight_hh_l0 = nn.Parameter(torch.empty(4 * H, H))
-            self.bias_ih_l0 = nn.Parameter(torch.empty(4 * H))
-            self.bias_hh_l0 = nn.Parameter(torch.empty(4 * H))
-            self.reset_parameters()
+    def __init__(self, input_size, hidden_size, batch_first=False):
+        super().__init__()
+        self.input_size, self.hidden_size = input_size, hidden_size
+        self.batch_first = batch_first
+        H = hidden_size
+        self.weight_ih_l0 = nn.Parameter(torch.empty(4 * H, input_size))
+        self.weight_hh_l0 = nn.Parameter(torch.empty(4 * H, H))
+        self.bias_ih_l0 = nn.Parameter(torch.empty(4 * H))
+        self.bias_hh_l0 = nn.Parameter(torch.empty(4 * H))
+        self.reset_parameters()
 
-        def reset_parameters(self):
-            k = 1 / math.sqrt(self.hidden_size)
-            with torch.no_grad():
-                for p in self.parameters():
-                    p.uniform_(-k, k)
+    def reset_parameters(self):
+        k = 1 / math.sqrt(self.hidden_size)
+        with torch.no_grad():
+            for p in self.parameters():
+                p.uniform_(-k, k)
 
-        def forward(self, input, hx=None):
-            x = input.transpose(0, 1) if self.batch_first else input
-            N, H = x.shape[1], self.hidden_size
-            h, c = (x.new_zeros(N, H), x.new_zeros(N, H)) if hx is None else (hx[0][0], hx[1][0])
-            outs = []
-            for x_t in x:
-                a = x_t @ self.weight_ih_l0.T + h @ self.weight_hh_l0.T
-                a = a + self.bias_ih_l0 + self.bias_hh_l0
-                i, f, o, g = a.chunk(4, dim=1)
-                c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-                h = torch.sigmoid(o) * torch.tanh(c)
-                outs.append(h)
-            out = torch.stack(outs, 1 if self.batch_first else 0)
-            return out, (h.unsqueeze(0), c.unsqueeze(0))
-
-    return LSTMModule()
+    def forward(self, input, hx=None):
+        x = input.transpose(0, 1) if self.batch_first else input
+        N, H = x.shape[1], self.hidden_size
+        h, c = (x.new_zeros(N, H), x.new_zeros(N, H)) if hx is None else (hx[0][0], hx[1][0])
+        outs = []
+        for x_t in x:
+            a = x_t @ self.weight_ih_l0.T + h @ self.weight_hh_l0.T
+            a = a + self.bias_ih_l0 + self.bias_hh_l0
+            i, f, o, g = a.chunk(4, dim=1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+            outs.append(h)
+        out = torch.stack(outs, 1 if self.batch_first else 0)
+        return out, (h.unsqueeze(0), c.unsqueeze(0))
 
 
 def init_forget_bias(lstm, value=1.0):

@@ -10,6 +10,22 @@ The imports and `sigmoid` stand for the notebook's setup and helper cells.
 
 import numpy as np
 
+# What the hidden suites give this sample (tests/test_suites.py): the score of every exercise
+# that does not earn full marks (others: full marks), and words one of its failure
+# messages must contain (an exercise scoring 0 without words must be unanswered).
+EXPECT = {
+    "lstm_step_forward": 0.4,
+    "lstm_forward": 0.25,
+    "lstm_step_backward": 0.0,
+    "lstm_backward": 0.0,
+    "LSTM": 0.0,
+    "init_forget_bias": 0.0,
+}
+NAMES = {
+    "lstm_step_forward": ("computed from the previous hidden state",),
+    "lstm_forward": ("computed from h_{t-1} instead of c_{t-1}",),
+}
+
 
 def sigmoid(z):
     """The notebook's helper (its setup cells define it; this copy is for running the file)."""

@@ -5,3 +5,16 @@ answer cell as released (`raise NotImplementedError()`, in each method of the cl
 every written answer as "YOUR ANSWER HERE". Every hidden suite must give it 0 points with a
 message saying so.
 """
+
+# What the hidden suites give this sample (tests/test_suites.py): the score of every exercise
+# that does not earn full marks (others: full marks), and words one of its failure
+# messages must contain (an exercise scoring 0 without words must be unanswered).
+EXPECT = {
+    "lstm_step_forward": 0.0,
+    "lstm_forward": 0.0,
+    "lstm_step_backward": 0.0,
+    "lstm_backward": 0.0,
+    "LSTM": 0.0,
+    "init_forget_bias": 0.0,
+}
+NAMES = {}
