@@ -14,6 +14,19 @@ The imports and `sigmoid` stand for the notebook's setup and helper cells.
 
 import numpy as np
 
+# What the hidden suites give this sample (tests/test_suites.py): the score of every exercise
+# that does not earn full marks (others: full marks), and words one of its failure
+# messages must contain (an exercise scoring 0 without words must be unanswered).
+EXPECT = {
+    "peephole_step_backward": 0.6667,
+    "peephole_backward": 0.6,
+    "PeepholeLSTM": 0.0,
+}
+NAMES = {
+    "peephole_step_backward": ("left out of the backward through the cell",),
+    "peephole_backward": ("output-gate peephole's gradient does not reach dc",),
+}
+
 
 def sigmoid(z):
     """The notebook's helper (its setup cells define it; this copy is for running the file)."""

@@ -5,10 +5,8 @@ and the ANSWERS into the written-answer cells. The hidden suites must give full 
 
 Written differently from the course's reference on purpose: the gates one by one with their own
 weight slices, the peepholes as diag(p) matrices, the backward pass through named intermediate
-gradients, and a module whose peepholes are applied with torch.diag. build_samples copies
-top-level functions only, so the module exercise (a class named PeepholeLSTM in the notebook) is
-a function that defines the class and returns an instance. The imports and `sigmoid` below stand
-for the notebook's setup and helper cells.
+gradients, and a module whose peepholes are applied with torch.diag. The imports and `sigmoid`
+below stand for the notebook's setup and helper cells.
 """
 
 import math
@@ -16,6 +14,12 @@ import math
 import numpy as np
 import torch
 from torch import nn
+
+# What the hidden suites give this sample (tests/test_suites.py): the score of every exercise
+# that does not earn full marks (others: full marks), and words one of its failure
+# messages must contain (an exercise scoring 0 without words must be unanswered).
+EXPECT = {}
+NAMES = {}
 
 
 def sigmoid(z):
@@ -98,61 +102,58 @@ def peephole_backward(dh, dc, cache):
     return (dx, dh_next, dc_next, *grads)
 
 
-def PeepholeLSTM(input_size, hidden_size, batch_first=False):
+class PeepholeLSTM(nn.Module):
     """Right: the peepholes applied as diagonal matrices with torch.diag."""
 
-    class PeepholeModule(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.input_size, self.hidden_size, self.batch_first = (
-                input_size,
-                hidden_size,
-                batch_first,
-            )
-            H, D = hidden_size, input_size
-            self.weight_ih_l0 = nn.Parameter(torch.empty(4 * H, D))
-            self.weight_hh_l0 = nn.Parameter(torch.empty(4 * H, H))
-            self.bias_ih_l0 = nn.Parameter(torch.empty(4 * H))
-            self.bias_hh_l0 = nn.Parameter(torch.empty(4 * H))
-            self.peephole_i_l0 = nn.Parameter(torch.empty(H))
-            self.peephole_f_l0 = nn.Parameter(torch.empty(H))
-            self.peephole_o_l0 = nn.Parameter(torch.empty(H))
-            self.reset_parameters()
+    def __init__(self, input_size, hidden_size, batch_first=False):
+        super().__init__()
+        self.input_size, self.hidden_size, self.batch_first = (
+            input_size,
+            hidden_size,
+            batch_first,
+        )
+        H, D = hidden_size, input_size
+        self.weight_ih_l0 = nn.Parameter(torch.empty(4 * H, D))
+        self.weight_hh_l0 = nn.Parameter(torch.empty(4 * H, H))
+        self.bias_ih_l0 = nn.Parameter(torch.empty(4 * H))
+        self.bias_hh_l0 = nn.Parameter(torch.empty(4 * H))
+        self.peephole_i_l0 = nn.Parameter(torch.empty(H))
+        self.peephole_f_l0 = nn.Parameter(torch.empty(H))
+        self.peephole_o_l0 = nn.Parameter(torch.empty(H))
+        self.reset_parameters()
 
-        def reset_parameters(self):
-            k = 1 / math.sqrt(self.hidden_size)
-            with torch.no_grad():
-                for p in self.parameters():
-                    p.uniform_(-k, k)
+    def reset_parameters(self):
+        k = 1 / math.sqrt(self.hidden_size)
+        with torch.no_grad():
+            for p in self.parameters():
+                p.uniform_(-k, k)
 
-        def forward(self, input, hx=None):
-            x = input.transpose(0, 1) if self.batch_first else input
-            N, H = x.shape[1], self.hidden_size
-            if hx is None:
-                h = torch.zeros(N, H, dtype=x.dtype)
-                c = torch.zeros(N, H, dtype=x.dtype)
-            else:
-                h, c = hx[0][0], hx[1][0]
-            P_i, P_f, P_o = (
-                torch.diag(p) for p in (self.peephole_i_l0, self.peephole_f_l0, self.peephole_o_l0)
-            )
-            b = self.bias_ih_l0 + self.bias_hh_l0
-            outs = []
-            for t in range(x.shape[0]):
-                a = x[t] @ self.weight_ih_l0.T + h @ self.weight_hh_l0.T + b
-                a_i, a_f, a_g, a_o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
-                i = torch.sigmoid(a_i + c @ P_i)
-                f = torch.sigmoid(a_f + c @ P_f)
-                c = f * c + i * torch.tanh(a_g)
-                o = torch.sigmoid(a_o + c @ P_o)
-                h = o * torch.tanh(c)
-                outs.append(h)
-            out = torch.stack(outs)
-            if self.batch_first:
-                out = out.transpose(0, 1)
-            return out, (h[None], c[None])
-
-    return PeepholeModule()
+    def forward(self, input, hx=None):
+        x = input.transpose(0, 1) if self.batch_first else input
+        N, H = x.shape[1], self.hidden_size
+        if hx is None:
+            h = torch.zeros(N, H, dtype=x.dtype)
+            c = torch.zeros(N, H, dtype=x.dtype)
+        else:
+            h, c = hx[0][0], hx[1][0]
+        P_i, P_f, P_o = (
+            torch.diag(p) for p in (self.peephole_i_l0, self.peephole_f_l0, self.peephole_o_l0)
+        )
+        b = self.bias_ih_l0 + self.bias_hh_l0
+        outs = []
+        for t in range(x.shape[0]):
+            a = x[t] @ self.weight_ih_l0.T + h @ self.weight_hh_l0.T + b
+            a_i, a_f, a_g, a_o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+            i = torch.sigmoid(a_i + c @ P_i)
+            f = torch.sigmoid(a_f + c @ P_f)
+            c = f * c + i * torch.tanh(a_g)
+            o = torch.sigmoid(a_o + c @ P_o)
+            h = o * torch.tanh(c)
+            outs.append(h)
+        out = torch.stack(outs)
+        if self.batch_first:
+            out = out.transpose(0, 1)
+        return out, (h[None], c[None])
 
 
 ANSWERS = {

@@ -9,8 +9,7 @@ name; the other exercises stay unanswered. The hidden suites must fail and name:
   the message points at the step);
 - PeepholeLSTM lets the output gate peek at c_{t-1} instead of c_t.
 
-PeepholeLSTM is a function that builds and returns the module (build_samples copies functions
-only); the imports and `sigmoid` stand for the notebook's setup and helper cells.
+The imports and `sigmoid` stand for the notebook's setup and helper cells.
 """
 
 import math
@@ -18,6 +17,22 @@ import math
 import numpy as np
 import torch
 from torch import nn
+
+# What the hidden suites give this sample (tests/test_suites.py): the score of every exercise
+# that does not earn full marks (others: full marks), and words one of its failure
+# messages must contain (an exercise scoring 0 without words must be unanswered).
+EXPECT = {
+    "peephole_step_forward": 0.5455,
+    "peephole_forward": 0.25,
+    "peephole_step_backward": 0.0,
+    "peephole_backward": 0.0,
+    "PeepholeLSTM": 0.9,
+}
+NAMES = {
+    "peephole_step_forward": ("peek at the NEW cell state c",),
+    "peephole_forward": ("peek at the NEW cell state c",),
+    "PeepholeLSTM": ("The output gate peeks at c_prev",),
+}
 
 
 def sigmoid(z):
@@ -51,45 +66,42 @@ def peephole_forward(x, h0, c0, Wx, Wh, b, p_i, p_f, p_o):
     return np.stack(hs, axis=1), np.stack(cs, axis=1), caches
 
 
-def PeepholeLSTM(input_size, hidden_size, batch_first=False):
+class PeepholeLSTM(nn.Module):
     """Mistake: o = sigmoid(a_o + p_o * c_prev)."""
 
-    class Module(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.hidden_size, self.batch_first = hidden_size, batch_first
-            H = hidden_size
-            self.weight_ih_l0 = nn.Parameter(torch.empty(4 * H, input_size))
-            self.weight_hh_l0 = nn.Parameter(torch.empty(4 * H, H))
-            self.bias_ih_l0 = nn.Parameter(torch.empty(4 * H))
-            self.bias_hh_l0 = nn.Parameter(torch.empty(4 * H))
-            self.peephole_i_l0 = nn.Parameter(torch.empty(H))
-            self.peephole_f_l0 = nn.Parameter(torch.empty(H))
-            self.peephole_o_l0 = nn.Parameter(torch.empty(H))
-            self.reset_parameters()
+    def __init__(self, input_size, hidden_size, batch_first=False):
+        super().__init__()
+        self.hidden_size, self.batch_first = hidden_size, batch_first
+        H = hidden_size
+        self.weight_ih_l0 = nn.Parameter(torch.empty(4 * H, input_size))
+        self.weight_hh_l0 = nn.Parameter(torch.empty(4 * H, H))
+        self.bias_ih_l0 = nn.Parameter(torch.empty(4 * H))
+        self.bias_hh_l0 = nn.Parameter(torch.empty(4 * H))
+        self.peephole_i_l0 = nn.Parameter(torch.empty(H))
+        self.peephole_f_l0 = nn.Parameter(torch.empty(H))
+        self.peephole_o_l0 = nn.Parameter(torch.empty(H))
+        self.reset_parameters()
 
-        def reset_parameters(self):
-            k = 1 / math.sqrt(self.hidden_size)
-            with torch.no_grad():
-                for p in self.parameters():
-                    p.uniform_(-k, k)
+    def reset_parameters(self):
+        k = 1 / math.sqrt(self.hidden_size)
+        with torch.no_grad():
+            for p in self.parameters():
+                p.uniform_(-k, k)
 
-        def forward(self, input, hx=None):
-            x = input.transpose(0, 1) if self.batch_first else input
-            N, H = x.shape[1], self.hidden_size
-            h, c = (x.new_zeros(N, H), x.new_zeros(N, H)) if hx is None else (hx[0][0], hx[1][0])
-            outs = []
-            for x_t in x:
-                a = x_t @ self.weight_ih_l0.T + h @ self.weight_hh_l0.T
-                a = a + self.bias_ih_l0 + self.bias_hh_l0
-                a_i, a_f, a_g, a_o = a.chunk(4, dim=1)
-                i = torch.sigmoid(a_i + self.peephole_i_l0 * c)
-                f = torch.sigmoid(a_f + self.peephole_f_l0 * c)
-                o = torch.sigmoid(a_o + self.peephole_o_l0 * c)  # c is still c_{t-1} here
-                c = f * c + i * torch.tanh(a_g)
-                h = o * torch.tanh(c)
-                outs.append(h)
-            out = torch.stack(outs, dim=1 if self.batch_first else 0)
-            return out, (h.unsqueeze(0), c.unsqueeze(0))
-
-    return Module()
+    def forward(self, input, hx=None):
+        x = input.transpose(0, 1) if self.batch_first else input
+        N, H = x.shape[1], self.hidden_size
+        h, c = (x.new_zeros(N, H), x.new_zeros(N, H)) if hx is None else (hx[0][0], hx[1][0])
+        outs = []
+        for x_t in x:
+            a = x_t @ self.weight_ih_l0.T + h @ self.weight_hh_l0.T
+            a = a + self.bias_ih_l0 + self.bias_hh_l0
+            a_i, a_f, a_g, a_o = a.chunk(4, dim=1)
+            i = torch.sigmoid(a_i + self.peephole_i_l0 * c)
+            f = torch.sigmoid(a_f + self.peephole_f_l0 * c)
+            o = torch.sigmoid(a_o + self.peephole_o_l0 * c)  # c is still c_{t-1} here
+            c = f * c + i * torch.tanh(a_g)
+            h = o * torch.tanh(c)
+            outs.append(h)
+        out = torch.stack(outs, dim=1 if self.batch_first else 0)
+        return out, (h.unsqueeze(0), c.unsqueeze(0))
