@@ -718,8 +718,8 @@ print("PeepholeLSTM passes the visible tests.")
 #   A sequence counts as solved when the answer at the last step, turned back into steps and
 #   rounded, is the true delay.
 #
-# The models are small ($H = 8$, a linear readout at every step, forget bias 1). To train sixty
-# of them in a minute, the course helpers below keep them all in one batched numpy model,
+# The models are small ($H = 8$, a linear readout at every step, forget bias 1). To train all of
+# them in well under a minute, the course helpers below keep them in one batched numpy model,
 # `ManyLSTMs`, with a hand-written backward pass, yours of section 4 with a model dimension in
 # front; section 7.3 checks that its cell is yours.
 
