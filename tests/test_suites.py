@@ -228,14 +228,30 @@ def test_missing_function_is_reported_as_not_defined(nb, ex):
 
 # --------------------------------------------------------------------------- declared mistakes
 @cache
-def declarations(nb: str, ex: str) -> list:
-    """The kit's Function and Backward objects named ``ex`` in its suite (or imported there)."""
+def suite_module(nb: str, ex: str):
     path = SUITES / nb / f"test_{ex}.py"
     spec = importlib.util.spec_from_file_location(f"suite_{nb}_{ex}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    found = [v for v in vars(module).values() if isinstance(v, (Function, Backward))]
+    return module
+
+
+def declarations(nb: str, ex: str) -> list:
+    """The kit's Function and Backward objects named ``ex`` in its suite (or imported there)."""
+    found = [v for v in vars(suite_module(nb, ex)).values() if isinstance(v, (Function, Backward))]
     return [d for d in found if d.name == ex]
+
+
+@pytest.mark.parametrize("nb,ex", EXERCISES)
+def test_test_names_are_unique_within_a_suite(nb, ex):
+    """A student reads each test by its id, and the score counts tests by name: two tests of
+    one suite with the same id would count as one."""
+    ids = []
+    for name, fn in vars(suite_module(nb, ex)).items():
+        if name.startswith("test") and callable(fn):
+            marks = [m for m in getattr(fn, "pytestmark", []) if m.name == "parametrize"]
+            ids += [i for m in marks for i in m.kwargs.get("ids", [])] if marks else [name]
+    assert len(ids) >= 5 and len(set(ids)) == len(ids), sorted(ids)
 
 
 @cache

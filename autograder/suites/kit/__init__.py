@@ -78,6 +78,8 @@ fails every test of an exercise whose source holds a way round the built-in-laye
 
 Example: a whole suite (``test_rnn_step_forward.py``, abridged)::
 
+    import numpy as np
+
     from autograder.suites.kit import Arg, Case, Function, Mistake
     from solutions.rnn import rnn_step_forward as reference
 
@@ -101,8 +103,9 @@ Example: a whole suite (``test_rnn_step_forward.py``, abridged)::
 
 A student whose step uses the sigmoid reads, for the test "step forward, N=1, D=3, H=4"::
 
-    h: largest error 4.1e-01 at index (0, 2): got 0.6, expected 0.2 (...). You used the
-    sigmoid; the vanilla RNN step uses tanh. [case: N=1, D=3, H=4]
+    h: largest error 1.0e+00 at index (0, 1): got 0.0364618, expected -0.99714 (4 of 4 entries
+    off; tolerance 1e-08). You used the sigmoid; the vanilla RNN step uses tanh. [case: N=1,
+    D=3, H=4]
 """
 
 from autograder.asserts import expect_close, expect_rel_error, expect_shape

@@ -37,11 +37,10 @@ CACHE = "cache"  # an output of this name is opaque: never compared, only handed
 
 # --------------------------------------------------------------------------- declarations
 class Arg:
-    """One argument: its name, its shape in symbols ("N, D", "H, 4H", "4H", "" for a scalar
-    drawn as a 0-d array is not supported: give numbers with ``fixed``), the scale of its random
-    values, and whether it is a state (set to zeros by ``Case(zero_states=True)``).
-
-    ``fixed`` gives the value itself (a number such as ``max_norm``), never random.
+    """One argument: its name, its shape in symbols ("N, D", "H, 4H", "4H"; sizes N, T, D, H or
+    any other a Case gives), the scale of its random values, and whether it is a state (set to
+    zeros by ``Case(zero_states=True)``). ``fixed`` gives its value outright (a number such as
+    ``max_norm``) instead of a random array.
     """
 
     def __init__(self, name: str, shape: str = "", scale: float = 1.0, state: bool = False,
