@@ -905,7 +905,9 @@ class PeepholeLSTM(nn.Module):
 
     Inputs: input, hx
         input: (T, N, D), or (N, T, D) with batch_first=True.
-        hx: a tuple (h_0, c_0) of two (1, N, H) tensors, or None for zeros.
+        hx: a tuple (h_0, c_0) of two (1, N, H) tensors, or None for zeros. The leading 1 is
+            torch.nn.LSTM's layer dimension; with one layer only its single slice is used,
+            h_0[0] and c_0[0], (N, H) each.
 
     Outputs: output, (h_n, c_n)
         output: (T, N, H), or (N, T, H) with batch_first=True: h_t for every t.

@@ -112,9 +112,33 @@ def test_guessing_does_not_solve_the_timing_task():
     assert all(0.0 <= v < 0.5 for v in best.values())
 
 
+def test_constant_baseline_is_the_share_of_the_most_common_delay():
+    """measure: counted by hand from the spikes of the baselines' test sequences; generate: 0."""
+    best = timing.constant_baseline([("measure", 4), ("generate", 4)], T=16, n_test=120)
+    x, _ = timing.baseline_test_set("measure", 4, 120, 16)
+    spikes = [np.flatnonzero(row[:, 0]) for row in x]
+    delays = np.array([s[1] - s[0] for s in spikes])
+    assert set(delays) <= {4, 5, 6}
+    assert best["measure", 4] == pytest.approx(np.bincount(delays).max() / 120)
+    assert best["generate", 4] == 0.0
+
+
+def test_the_experiment_plan_of_notebook_04():
+    """Every setting once, at least five seeds, both cells trained on every setting."""
+    settings = [s for _, _, group in timing.EXPERIMENT for s in group]
+    assert len(settings) == len(set(settings))
+    assert {task for task, _ in settings} == set(timing.TIMING_TASKS)
+    assert len(timing.SEEDS) >= 5
+    assert all(T > d + timing.MEASURE_WIDTH for T, _, g in timing.EXPERIMENT for _, d in g)
+
+
 def test_the_long_delay_numbers_of_notebook_04():
-    """Section 7.2 quotes these solve rates (generate, d = 24, T = 40, five seeds)."""
-    result = timing.compare_cells([("generate", 24)], range(5), T=40, steps=800, progress=False)
+    """Section 7.2 quotes these solve rates (generate, d = 24, five seeds), with the T, steps
+    and number of test sequences of notebook 04's plan."""
+    T, steps = next((T, n) for T, n, group in timing.EXPERIMENT if ("generate", 24) in group)
+    result = timing.compare_cells(
+        [("generate", 24)], timing.SEEDS, T=T, steps=steps, n_test=timing.N_TEST, progress=False
+    )
     rates = result["rates"]
     np.testing.assert_allclose(rates["generate", 24, "LSTM"], [1, 1, 0, 1, 1], atol=0.005)
     np.testing.assert_allclose(
