@@ -65,13 +65,23 @@ def _cell_frame(ax, x0, y0, w, h, title=None):
         ax.text(x0 + 0.15, y0 + h - 0.2, title, fontsize=10, color=FWD, va="center", zorder=2)
 
 
-def lstm_cell() -> Path:
-    """One LSTM step: the cell-state line on top, the four gate blocks below, h_t leaving."""
-    fig, ax = _canvas(10.2, 5.6, (0, 10.2), (0, 5.6))
-    _cell_frame(ax, 1.2, 0.75, 7.5, 4.15, "LSTM cell (one time step)")
+# Where lstm_cell draws things (diagrams_peephole.py adds its lines to the same drawing).
+CELL_Y = {"c": 4.1, "bus": 1.05, "gates": 2.05}  # cell-state line, input bus, gate boxes
+CELL_X = {"i": 2.6, "f": 3.8, "g": 5.0, "o": 6.3, "out": 7.55}  # the blocks i, f, g, o; output
+LSTM_EQUATION = (
+    r"$i_t,\ f_t,\ o_t = \sigma(a^i),\ \sigma(a^f),\ \sigma(a^o)\quad"
+    r"g_t = \tanh(a^g)\quad c_t = f_t\odot c_{t-1} + i_t\odot g_t\quad"
+    r"h_t = o_t\odot\tanh(c_t)$"
+)
 
-    yc, yb, yg = 4.1, 1.05, 2.05  # heights: cell-state line, input bus, gate boxes
-    xi, xf, xg, xo, xt = 2.6, 3.8, 5.0, 6.3, 7.55  # columns: i, f, g, o (the block order), out
+
+def draw_lstm_cell(title: str = "LSTM cell (one time step)", equation: str = LSTM_EQUATION):
+    """Draw one LSTM step (without saving it); return (fig, ax)."""
+    fig, ax = _canvas(10.2, 5.6, (0, 10.2), (0, 5.6))
+    _cell_frame(ax, 1.2, 0.75, 7.5, 4.15, title)
+
+    yc, yb, yg = CELL_Y["c"], CELL_Y["bus"], CELL_Y["gates"]
+    xi, xf, xg, xo, xt = (CELL_X[k] for k in ("i", "f", "g", "o", "out"))
 
     # the cell-state line ("conveyor"): c_{t-1} -> x f_t -> + i_t g_t -> c_t
     _line(ax, [(0.75, yc), (xf - 0.24, yc)], color=CONVEYOR, lw=3)
@@ -136,12 +146,13 @@ def lstm_cell() -> Path:
     _label(ax, (9.35, yc + 0.3), "to step t+1", size=9, color=MUTED)
 
     # the equations, in the course's notation
-    eq = (
-        r"$i_t,\ f_t,\ o_t = \sigma(a^i),\ \sigma(a^f),\ \sigma(a^o)\quad"
-        r"g_t = \tanh(a^g)\quad c_t = f_t\odot c_{t-1} + i_t\odot g_t\quad"
-        r"h_t = o_t\odot\tanh(c_t)$"
-    )
-    _label(ax, (5.1, 5.3), eq, size=11)
+    _label(ax, (5.1, 5.3), equation, size=11)
+    return fig, ax
+
+
+def lstm_cell() -> Path:
+    """One LSTM step: the cell-state line on top, the four gate blocks below, h_t leaving."""
+    fig, _ = draw_lstm_cell()
     return _save(fig, "lstm_cell")
 
 

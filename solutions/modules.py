@@ -30,9 +30,10 @@ unidirectional. All parameters start as U(-1/sqrt(H), 1/sqrt(H)), as in PyTorch.
 The docstrings write the equations in PyTorch's column-vector form (``W_{ii} x_t``); the numpy
 cells use row vectors, ``x Wx`` with ``Wx = weight_ih.T`` (see :mod:`solutions.convert`).
 
-:class:`LSTM` is the exception to the shared machinery below: it is one self-contained class
-(``__init__``, ``reset_parameters``, ``forward``, row-vector docstring), because notebook 03
-embeds it, without its decorator, as the solution of its ``nn.Module`` exercise. The class
+:class:`LSTM` and :class:`PeepholeLSTM` are the exceptions to the shared machinery below: each
+is one self-contained class (``__init__``, ``reset_parameters``, ``forward``, row-vector
+docstring), because notebooks 03 and 04 embed them, without their decorator, as the solutions of
+their ``nn.Module`` exercises. The class
 decorator ``_sequence_api`` adds what every other module here gets from its base class (argument
 checks, unbatched input, ``device``/``dtype``, ``gate_blocks``) without touching the arithmetic.
 :func:`init_forget_bias` is embedded the same way, without its argument-checking decorator.
@@ -639,8 +640,6 @@ def _doc(template: str, twin: str, cell: str, attrs: str, io: str, args: str) ->
 
 _PEEP_ATTRS_CELL = r"""
         peephole_i, peephole_f, peephole_o: (H,) each, the diagonal peephole weights."""
-_PEEP_ATTRS_SEQ = r"""
-        peephole_i_l0, peephole_f_l0, peephole_o_l0: (H,) each, the diagonal peephole weights."""
 
 
 class RNNCell(_RNNStep, _CellBase):
@@ -711,9 +710,10 @@ class LSTMCell(_LSTMStep, _CellBase):
 def _sequence_api(cls):
     """Class decorator: give a self-contained LSTM module the API of the other modules here.
 
-    The class it decorates (:class:`LSTM`) is also the solution of an exercise in notebook 03,
-    which embeds the class without its decorators (as it embeds the numpy cells without
-    ``check_shapes``). That class handles a batch of sequences, ``(T, N, D)`` or ``(N, T, D)``.
+    The classes it decorates (:class:`LSTM`, :class:`PeepholeLSTM`) are also the solutions of
+    exercises in notebooks 03 and 04, which embed them without their decorators (as they embed
+    the numpy cells without ``check_shapes``). Such a class handles a batch of sequences,
+    ``(T, N, D)`` or ``(N, T, D)``.
     This wrapper adds, around it and without touching its arithmetic:
 
     * argument checks with messages that name the argument and its expected shape (a
@@ -867,15 +867,106 @@ class PeepholeLSTMCell(_PeepholeStep, _CellBase):
     )
 
 
-class PeepholeLSTM(_PeepholeStep, _SequenceBase):
-    __doc__ = _doc(
-        _PEEPHOLE_DOC,
-        "LSTM",
-        "",
-        _attributes(r"W_ii|W_if|W_ig|W_io (blocks i, f, g, o)", 4, "_l0", _PEEP_ATTRS_SEQ),
-        _SEQ_HC_IO,
-        _SEQ_ARGS,
-    )
+@_sequence_api  # argument checks and conveniences; notebook 04 embeds the class without it
+class PeepholeLSTM(nn.Module):
+    r"""A single-layer peephole LSTM (Gers & Schmidhuber 2000) written from scratch.
+
+    The LSTM of notebook 03 (:class:`LSTM`) whose gates also look at the cell state, one weight
+    per cell (diagonal peepholes). One step, with row vectors as in the numpy cells (``*`` is the
+    element-wise product, p_i, p_f, p_o vectors of size H):
+
+        a_t = x_t W_ih^T + h_{t-1} W_hh^T + b_ih + b_hh     (N, 4H), blocks i, f, g, o
+        i_t = sigmoid(a_t[:, 0H:1H] + p_i * c_{t-1})          input gate, sees c_{t-1}
+        f_t = sigmoid(a_t[:, 1H:2H] + p_f * c_{t-1})          forget gate, sees c_{t-1}
+        g_t = tanh(a_t[:, 2H:3H])                            candidate
+        c_t = f_t * c_{t-1} + i_t * g_t                      cell state
+        o_t = sigmoid(a_t[:, 3H:4H] + p_o * c_t)              output gate, sees the NEW c_t
+        h_t = o_t * tanh(c_t)                                hidden state
+
+    for t = 1..T, from h_0 and c_0 (zeros unless given). The input and forget gates are
+    computed before the update, so they see c_{t-1}; the output gate comes after it and sees c_t
+    (pitfall 5 of the course). ``p * c`` is c times the diagonal matrix diag(p): cell k feeds
+    only its own gates; a full (H, H) matrix would be a different, larger model. With
+    p_i = p_f = p_o = 0 this is exactly notebook 03's LSTM, hence ``torch.nn.LSTM`` (PyTorch has
+    no peephole LSTM). It computes what the numpy ``peephole_forward`` computes with
+    Wx = ``weight_ih_l0.T``, Wh = ``weight_hh_l0.T`` and b = ``bias_ih_l0 + bias_hh_l0``.
+
+    Args:
+        input_size: D, the number of input features.
+        hidden_size: H, the number of hidden units (and cell units).
+        batch_first: if True, input and output are (N, T, ·) instead of (T, N, ·). The states
+            are (1, N, H) either way. Default False, as in torch.nn.LSTM.
+
+    Parameters (all drawn from U(-1/sqrt(H), 1/sqrt(H)), as in torch.nn.LSTM):
+        weight_ih_l0: (4H, D), the input weights of the blocks i, f, g, o stacked by rows.
+        weight_hh_l0: (4H, H), the recurrent weights, same order.
+        bias_ih_l0: (4H,), bias_hh_l0: (4H,), the two biases, same order.
+        peephole_i_l0, peephole_f_l0, peephole_o_l0: (H,) each, p_i, p_f and p_o.
+
+    Inputs: input, hx
+        input: (T, N, D), or (N, T, D) with batch_first=True.
+        hx: a tuple (h_0, c_0) of two (1, N, H) tensors, or None for zeros. The leading 1 is
+            torch.nn.LSTM's layer dimension; with one layer only its single slice is used,
+            h_0[0] and c_0[0], (N, H) each.
+
+    Outputs: output, (h_n, c_n)
+        output: (T, N, H), or (N, T, H) with batch_first=True: h_t for every t.
+        h_n, c_n: (1, N, H) each, the hidden and cell states after the last step.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, batch_first: bool = False) -> None:
+        """Store the sizes, create the seven parameters and initialise them.
+
+        The four of torch.nn.LSTM first, in its order (weight_ih_l0, weight_hh_l0, bias_ih_l0,
+        bias_hh_l0), then the three peephole vectors peephole_i_l0, peephole_f_l0,
+        peephole_o_l0, each an nn.Parameter; then call reset_parameters.
+        """
+        super().__init__()
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.batch_first = batch_first
+        G = 4 * hidden_size  # four gate blocks of H rows each
+        self.weight_ih_l0 = nn.Parameter(torch.empty(G, input_size))
+        self.weight_hh_l0 = nn.Parameter(torch.empty(G, hidden_size))
+        self.bias_ih_l0 = nn.Parameter(torch.empty(G))
+        self.bias_hh_l0 = nn.Parameter(torch.empty(G))
+        self.peephole_i_l0 = nn.Parameter(torch.empty(hidden_size))  # one weight per cell
+        self.peephole_f_l0 = nn.Parameter(torch.empty(hidden_size))
+        self.peephole_o_l0 = nn.Parameter(torch.empty(hidden_size))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw every parameter from U(-1/sqrt(H), 1/sqrt(H)), in place, peepholes included."""
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        with torch.no_grad():
+            for p in self.parameters():
+                p.uniform_(-bound, bound)
+
+    def forward(self, input: torch.Tensor, hx: tuple[torch.Tensor, torch.Tensor] | None = None):
+        """Run the peephole LSTM over a batch of sequences; return (output, (h_n, c_n)).
+
+        Shapes as in the class docstring. Time-major inside, x of shape (T, N, D).
+        """
+        x = input.transpose(0, 1) if self.batch_first else input  # (T, N, D)
+        N, H = x.shape[1], self.hidden_size
+        if hx is None:
+            h, c = x.new_zeros(N, H), x.new_zeros(N, H)
+        else:
+            h, c = hx[0][0], hx[1][0]  # (N, H) each: drop the layer dimension
+        xw = x @ self.weight_ih_l0.T + (self.bias_ih_l0 + self.bias_hh_l0)  # (T, N, 4H)
+        w_hh = self.weight_hh_l0.T  # (H, 4H)
+        p_i, p_f, p_o = self.peephole_i_l0, self.peephole_f_l0, self.peephole_o_l0  # (H,) each
+        outputs = []
+        for xw_t in xw.unbind(0):  # (N, 4H) per step
+            a_i, a_f, a_g, a_o = torch.addmm(xw_t, h, w_hh).chunk(4, dim=1)  # (N, H) each
+            i = torch.sigmoid(a_i + p_i * c)  # c is still c_{t-1} here
+            f = torch.sigmoid(a_f + p_f * c)
+            c = f * c + i * torch.tanh(a_g)  # now c_t
+            o = torch.sigmoid(a_o + p_o * c)  # the output gate sees the new c_t
+            h = o * torch.tanh(c)
+            outputs.append(h)
+        output = torch.stack(outputs, dim=1 if self.batch_first else 0)  # (N, T, H) or (T, N, H)
+        return output, (h.unsqueeze(0), c.unsqueeze(0))  # states (1, N, H)
 
 
 class CIFGCell(_CIFGStep, _CellBase):

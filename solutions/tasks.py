@@ -13,7 +13,10 @@ Each task states the paper it comes from and the score of a predictor that ignor
 - copy (memory) task, ``copy_task``: x (n, L, A+2), y (n, L); baseline ``copy_baseline_ce``.
 - aⁿbⁿ and aⁿbⁿcⁿ, ``counting_batch`` / ``counting_task`` / ``counting_accuracy``: x (n, L, V),
   k-hot targets (n, L, V), mask (n, L).
-- spike delays, ``spike_delays``: x (n, T, 1), y (n, 1); baseline ``spike_delay_baseline_mse``.
+- spike delays, ``spike_delays``: x (n, T, 1), y (n, 1); baseline ``spike_delay_baseline_mse``;
+  ``spike_delay_hits`` (measured to the exact step).
+- timed spike, ``timed_spike``: x (n, T, 1), y (n, T, 1), answer exactly d steps after a cue;
+  ``timed_spike_hits`` (answered at exactly the right step).
 - ``random_search``: the guessing baseline. ``load_corpus``, ``CharVocab``, ``text_batch`` and
   ``sample_text``: a character-level language model on the Book of Genesis.
 
@@ -515,6 +518,99 @@ def spike_delays(
     x[rows, start + d, 0] = 1
     y = ((d - d_min) / (d_max - d_min))[:, None]
     return x, y.astype(dtype)
+
+
+def timed_spike(
+    n: int,
+    T: int,
+    delay: int,
+    seed: int | np.random.Generator = 0,
+    dtype=np.float32,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Answer a cue exactly ``delay`` steps later: a spike-timing task for peephole LSTMs.
+
+    A one-shot version of the timing tasks in Gers, Schraudolph & Schmidhuber (2002), where
+    an LSTM has to produce a spike at a precise time. The single input channel is 0 except at
+    one step s, where it is 1 (the cue). The target is 0 at every step except at s + delay,
+    where it is 1: the network must count ``delay`` steps on its own and answer at exactly
+    that step, not one step early or late. The cue falls uniformly at a step from 0 to
+    T - 1 - delay, so the answer always falls inside the sequence.
+
+    Baseline: answering 0 everywhere has the MSE 1/T per step (one target step of T is 1).
+    ``timed_spike_hits`` says which sequences a model answers at exactly the right step.
+
+    Args:
+        n: number of examples (>= 1).
+        T: sequence length (> delay).
+        delay: steps from the cue to the answer (>= 1).
+        seed: int or np.random.Generator.
+        dtype: floating dtype of x and y.
+
+    Returns:
+        x: (n, T, 1), one 1 per row (the cue).
+        y: (n, T, 1), one 1 per row, ``delay`` steps after the cue.
+    """
+    func = "timed_spike"
+    n = _n_examples(func, n)
+    delay = _int_at_least(func, "delay", delay, 1, "the answer must come after the cue")
+    T = _int_at_least(func, "T", T, delay + 1, "the cue and the answer must fit: T > delay")
+    rng = _rng(func, seed)
+    start = rng.integers(0, T - delay, size=n)  # 0 .. T - 1 - delay
+    x = np.zeros((n, T, 1), dtype=dtype)
+    y = np.zeros((n, T, 1), dtype=dtype)
+    rows = np.arange(n)
+    x[rows, start, 0] = 1
+    y[rows, start + delay, 0] = 1
+    return x, y
+
+
+def timed_spike_hits(output: Any, y: Any, threshold: float = 0.5) -> np.ndarray:
+    """Which sequences of ``timed_spike`` a model answers at exactly the right step.
+
+    A sequence counts as a hit when the output is above ``threshold`` at the target step and
+    at or below it at every other step: a spike one step early or late, a second spike or no
+    spike at all is a miss.
+
+    Args:
+        output: the model's output, (n, T) or (n, T, 1), numpy or torch.
+        y: the targets of ``timed_spike``, same shape.
+        threshold: where an output counts as a spike (0.5: half way between 0 and 1).
+
+    Returns:
+        hits: (n,) booleans.
+    """
+    out, y = _to_numpy(output), _to_numpy(y)
+    if out.shape != y.shape or out.ndim not in (2, 3) or (out.ndim == 3 and out.shape[2] != 1):
+        raise ValueError(
+            f"timed_spike_hits: output has shape {out.shape} and y {y.shape}; expected both "
+            "(n, T) or both (n, T, 1), the shape timed_spike returns."
+        )
+    out, y = out.reshape(out.shape[0], -1), y.reshape(y.shape[0], -1)
+    return np.all((out > threshold) == (y > 0.5), axis=1)
+
+
+def spike_delay_hits(output: Any, y: Any, d_min: int, d_max: int) -> np.ndarray:
+    """Which sequences of ``spike_delays`` a model measures to the exact step.
+
+    The scaled prediction is turned back into steps, d_min + output (d_max - d_min), and
+    rounded; a hit is a rounded delay equal to the true one (an error below half a step).
+
+    Args:
+        output: the model's prediction of the scaled delay, (n, 1) or (n,), numpy or torch.
+        y: the targets of ``spike_delays``, same shape.
+        d_min, d_max: the delay range the data was made with.
+
+    Returns:
+        hits: (n,) booleans.
+    """
+    out, y = _to_numpy(output).reshape(-1), _to_numpy(y).reshape(-1)
+    if out.shape != y.shape:
+        raise ValueError(
+            f"spike_delay_hits: output has {out.size} values and y {y.size}; expected one "
+            "prediction per sequence."
+        )
+    span = d_max - d_min
+    return np.abs((out - y) * span) < 0.5
 
 
 def spike_delay_baseline_mse(d_min: int, d_max: int) -> float:

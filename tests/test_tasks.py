@@ -286,6 +286,48 @@ def test_spike_delay_baseline():
     _within_4_se((y[:, 0] - 0.5) ** 2, tasks.spike_delay_baseline_mse(10, 30))
 
 
+def test_spike_delay_hits_rounds_to_the_nearest_step():
+    # delays 4..8 (span 4): one step is 0.25 of the scaled target
+    y = np.array([[0.0], [0.25], [1.0]])
+    right = y + np.array([[0.12], [-0.12], [0.0]])  # within half a step
+    wrong = y + np.array([[0.13], [0.0], [-0.13]])  # past half a step in the first and last
+    assert tasks.spike_delay_hits(right, y, 4, 8).tolist() == [True, True, True]
+    assert tasks.spike_delay_hits(wrong, y, 4, 8).tolist() == [False, True, False]
+    assert tasks.spike_delay_hits(torch.tensor(right), y[:, 0], 4, 8).all()
+    with pytest.raises(ValueError, match="one prediction per sequence"):
+        tasks.spike_delay_hits(np.zeros(2), y, 4, 8)
+
+
+# --------------------------------------------------------------------------------------------
+# timed spike
+# --------------------------------------------------------------------------------------------
+
+
+def test_timed_spike_answer_comes_exactly_delay_steps_after_the_cue():
+    T, d = 20, 7
+    x, y = tasks.timed_spike(3000, T, d, seed=1)
+    assert x.shape == y.shape == (3000, T, 1) and x.dtype == np.float32
+    assert (x.sum(axis=(1, 2)) == 1).all() and (y.sum(axis=(1, 2)) == 1).all()
+    cue, answer = x[..., 0].argmax(axis=1), y[..., 0].argmax(axis=1)
+    assert (answer - cue == d).all()
+    assert set(cue.tolist()) == set(range(T - d))  # every possible cue step occurs
+    x2, y2 = tasks.timed_spike(3000, T, d, seed=1)
+    assert np.array_equal(x, x2) and np.array_equal(y, y2)
+
+
+def test_timed_spike_hits_counts_only_a_spike_at_the_right_step():
+    _, y = tasks.timed_spike(4, 10, 3, seed=0, dtype=np.float64)
+    exact = 0.9 * y[..., 0]
+    early = np.roll(exact, -1, axis=1)
+    double = exact + np.roll(exact, 2, axis=1)
+    silent = 0.4 * y[..., 0]
+    out = np.stack([exact[0], early[1], double[2], silent[3]])
+    assert tasks.timed_spike_hits(out, y[..., 0]).tolist() == [True, False, False, False]
+    assert tasks.timed_spike_hits(torch.tensor(y), y).all()  # (n, T, 1) and torch work too
+    with pytest.raises(ValueError, match=r"expected both \(n, T\)"):
+        tasks.timed_spike_hits(np.zeros((4, 9)), y[..., 0])
+
+
 # --------------------------------------------------------------------------------------------
 # seeds
 # --------------------------------------------------------------------------------------------
@@ -296,6 +338,7 @@ GENERATORS = {
     "copy": lambda seed: tasks.copy_task(8, 3, 4, seed=seed),
     "counting": lambda seed: tasks.counting_task(8, 20, seed=seed),
     "spikes": lambda seed: tasks.spike_delays(8, 20, 2, 9, seed=seed),
+    "timed_spike": lambda seed: tasks.timed_spike(8, 20, 5, seed=seed),
     "text": lambda seed: tasks.text_batch(np.arange(100), 8, 10, seed=seed),
 }
 
@@ -335,6 +378,8 @@ def test_equal_seeds_equal_data_different_seeds_different_data(name):
         (lambda: tasks.spike_delays(2, 10, 3, 10), ValueError, r"T must be at least 11"),
         (lambda: tasks.spike_delays(2, 10, 4, 4), ValueError, r"d_max must be at least 5"),
         (lambda: tasks.spike_delays(2, 10, 0, 4), ValueError, r"d_min must be at least 1"),
+        (lambda: tasks.timed_spike(2, 5, 5), ValueError, r"timed_spike: T must be at least 6"),
+        (lambda: tasks.timed_spike(2, 5, 0), ValueError, r"delay must be at least 1"),
         (lambda: tasks.anbn_string(0), ValueError, r"anbn_string: n must be at least 1"),
         (lambda: tasks.counting_batch([]), ValueError, r"n_values is empty"),
         (lambda: tasks.counting_task(4, 2, n_min=3), ValueError, r"n_max must be at least 3"),
