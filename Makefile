@@ -50,6 +50,7 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_cells.py
+	$(BIN)/python benchmarks/bench_batched.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
