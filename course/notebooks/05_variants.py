@@ -1101,7 +1101,7 @@ else:
 # variants named in the printed line for $10^{-2}$ solve any run, and vanilla's runs there stay at
 # the baseline; the best rate differs between variants (the last two lines of the list). Across
 # the whole grid, though, the printed shares give the variant more of the spread of
-# $\log_{10}$(test MSE) than the learning rate; most of the rest is the interaction (the best
+# $\log_{10}$(test MSE) than the learning rate; the rest is interaction and noise (the best
 # learning rate depends on the variant). That is the opposite of Greff's analysis, in which the
 # learning rate dominated. Two reasons: our three learning rates span one decade around the value
 # that works, where Greff drew them from four decades, so most of their runs sat far from it; and
