@@ -94,7 +94,7 @@ def cifg_step_forward(x, h_prev, c_prev, Wx, Wh, b):
     Returns:
         h: the new hidden state, (N, H).
         c: the new cell state, (N, H).
-        cache: what cifg_step_backward needs (a dict).
+        cache: a dict of what cifg_step_backward needs (its keys are yours to choose).
     """
     H = h_prev.shape[1]
     a = x @ Wx + h_prev @ Wh + b  # (N, 3H)
@@ -180,7 +180,7 @@ def cifg_forward(x, h0, c0, Wx, Wh, b):
     Returns:
         h: hidden states h_1..h_T, (N, T, H).
         c: cell states c_1..c_T, (N, T, H).
-        cache: what cifg_backward needs (a dict with one step cache per time step).
+        cache: a dict of what cifg_backward needs (here one step cache per time step).
     """
     N, T, _ = x.shape
     H = h0.shape[1]
