@@ -245,9 +245,13 @@ if FULL_RUN:
     time_growth = timings[h_mid]["from-scratch LSTM"] / timings[h_lo]["from-scratch LSTM"]
     builtin = {H: gru_over_lstm(H, "torch.nn.") for H in COST_HS}
     faster = {
-        "the built-in LSTM more than 10 % faster": [H for H, r in builtin.items() if r > 1.1],
-        "the built-in GRU more than 10 % faster": [H for H, r in builtin.items() if r < 1 / 1.1],
-        "the two within 10 % of each other": [H for H, r in builtin.items() if 1 / 1.1 <= r <= 1.1],
+        "the built-in LSTM was more than 10 % faster": [H for H, r in builtin.items() if r > 1.1],
+        "the built-in GRU was more than 10 % faster": [
+            H for H, r in builtin.items() if r < 1 / 1.1
+        ],
+        "the two were within 10 % of each other": [
+            H for H, r in builtin.items() if 1 / 1.1 <= r <= 1.1
+        ],
     }
     print("\nIn this run, on this machine:")
     print(
@@ -255,7 +259,7 @@ if FULL_RUN:
         f"the time of the from-scratch LSTM changed by a factor of {time_growth:.2f};"
     )
     print(
-        f"* the from-scratch GRU took {gru_over_lstm(h_lo, 'from-scratch '):.2f} of the "
+        f"* the from-scratch GRU took {gru_over_lstm(h_lo, 'from-scratch '):.2f} times the "
         f"from-scratch LSTM's time at H = {h_lo} and {gru_over_lstm(h_hi, 'from-scratch '):.2f} "
         f"at H = {h_hi} (counting says 0.75);"
     )
@@ -1158,7 +1162,7 @@ else:
 # fused oneDNN kernel of section 3 and `torch.nn.GRU` does not (the printout gives how much
 # longer a GRU step took in this run). So **at equal wall-clock time** the comparison can come
 # out the other way: the last printed line says which model was ahead at the moment the faster
-# one finished its 300 steps. In our runs the order turned round there, the LSTM a little ahead;
+# one finished its 300 steps. In our runs the order turned round there, with the LSTM ahead;
 # the seconds, unlike the bits, change with the machine and its load, and a small lead at equal
 # time can change with them. Which cell "wins" depends on what you hold equal, and here on the
 # software more than on the cell. Do not read a general verdict into this either way: it is one
