@@ -6,6 +6,9 @@ import numpy as np
 
 from autograder.suites.kit import call, named
 
+# The notebook's rule that temperature 0 still draws (a Generator passed in moves on) is not
+# graded: a Generator cannot cross the sandbox's plain-data channel, and with an int seed nothing
+# outside one call shows whether it drew. tests/test_choosing.py checks the reference follows it.
 Z = np.log(np.array([0.1, 0.2, 0.3, 0.4]))
 DRAWS = 20_000
 
@@ -54,22 +57,6 @@ def test_argmax(student):
         raise AssertionError(
             "with temperature 0 every id must be the argmax of its row (greedy decoding); "
             f"{int((ids != z.argmax(axis=1)).sum())} of 40 rows differ."
-        )
-
-
-@named("sample_next, temperature 0 draws from the generator like any other temperature")
-def test_argmax_draws_too(student):
-    z = np.random.default_rng(4).standard_normal((6, 5))
-    gen = np.random.default_rng(21)
-    before = gen.bit_generator.state
-    ids = _ids(student, z, 0, gen, "6 rows, tau = 0, a Generator")
-    if not np.array_equal(ids, z.argmax(axis=1)):
-        raise AssertionError("with temperature 0 every id must be the argmax of its row.")
-    if gen.bit_generator.state == before:
-        raise AssertionError(
-            "with temperature 0 and a Generator passed in, the generator did not move on: "
-            "temperature 0 is no special case, draw from temperature_softmax(logits, 0) as at any "
-            "other temperature (its one-hot rows make every draw the argmax)."
         )
 
 

@@ -4,7 +4,6 @@ cell_cost draws the peepholes as full H x H matrices; count_probe has no interce
 bits_per_char reports nats (natural log) as bits; temperature_softmax forgets to divide by the
 sum; sample_next applies the temperature after the softmax, so its draws follow softmax(z) at
 every temperature. Each suite must fail and name the mistake.
-At temperature 0 its sample_next returns the argmax without drawing (no longer allowed).
 """
 
 import numpy as np
@@ -75,7 +74,7 @@ EXPECT = {
     "count_probe": 0.3333,
     "bits_per_char": 0.2857,
     "temperature_softmax": 1.1111,
-    "sample_next": 0.5714,
+    "sample_next": 0.6667,
 }
 NAMES = {
     "cell_cost": ("diagonal",),
