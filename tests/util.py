@@ -52,6 +52,8 @@ def sample_namespace(release_notebook, sample_source: str, label: str) -> dict:
     exec(compile("import numpy as np\n" + sample_source, label, "exec"), ns)
     prelude = "import torch\nfrom torch import nn\nfrom collections.abc import Sequence\n"
     for cell in nbformat.read(release_notebook, as_version=4).cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id", "").endswith("_probe"):
+        meta = cell.metadata.get("nbgrader", {})
+        given = meta.get("locked") and not meta.get("solution") and not meta.get("grade")
+        if given and meta.get("grade_id", "").endswith("_probe"):
             exec(compile(prelude + cell.source, f"{label}: probe", "exec"), ns)
     return ns
