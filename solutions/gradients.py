@@ -75,6 +75,31 @@ def numerical_gradient(
     return grad
 
 
+def backward_agrees(
+    forward: Callable[..., Sequence],
+    backward: Callable[..., Sequence],
+    args: Sequence[np.ndarray],
+    douts: Sequence[np.ndarray],
+    tol: float = 1e-7,
+) -> bool:
+    """Whether ``backward`` matches centred differences of ``forward`` on one case.
+
+    ``forward(*args)`` returns its outputs followed by a cache, e.g. ``(h, cache)`` or
+    ``(h, c, cache)``; ``backward(*douts, cache)`` takes one upstream gradient per output (each
+    the shape of that output) and returns one gradient per argument, each the shape of that
+    argument. ``args`` are float64 arrays, perturbed in place one entry at a time and restored.
+    True when every gradient has its argument's shape and a relative error of at most ``tol``.
+    """
+    grads = backward(*douts, forward(*args)[-1])
+    if not (isinstance(grads, (tuple, list)) and len(grads) == len(args)):
+        return False
+    return all(
+        np.shape(g) == a.shape
+        and rel_error(g, numerical_gradient(lambda: forward(*args)[:-1], a, douts)) <= tol
+        for g, a in zip(grads, args, strict=True)
+    )
+
+
 @check_shapes(h="N T H", Wh="H H")
 def rnn_step_jacobians(h, Wh):
     """Per-step Jacobians J_t = dh_t/dh_{t-1} = diag(1 - h_t^2) Wh^T of a tanh RNN.

@@ -141,7 +141,8 @@ def gru_paper_step_forward(x, h_prev, Wx, Wh, b):
 
     Returns:
         h: the new hidden state, (N, H).
-        cache: what your gru_paper_step_backward will need (here a dict; any object works).
+        cache: what your gru_paper_step_backward will need (any object you like; the
+            reference uses a dict).
     """
     H = h_prev.shape[1]
     ax = x @ Wx + b  # (N, 3H): input part of all three pre-activations

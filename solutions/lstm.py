@@ -97,7 +97,7 @@ def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
     Returns:
         h: the new hidden state, (N, H).
         c: the new cell state, (N, H).
-        cache: what lstm_step_backward needs (any object you like; this one is a dict).
+        cache: what lstm_step_backward needs (any object you like; the reference uses a dict).
     """
     H = h_prev.shape[1]
     a = x @ Wx + h_prev @ Wh + b  # (N, 4H): all four pre-activations at once
@@ -200,8 +200,8 @@ def lstm_forward(x, h0, c0, Wx, Wh, b):
     Returns:
         h: hidden states h_1..h_T, (N, T, H).
         c: cell states c_1..c_T, (N, T, H).
-        cache: what lstm_backward needs (any object you like; this one is a dict holding
-            the cache of every step).
+        cache: what lstm_backward needs (any object you like; the reference uses a dict
+            holding the cache of every step).
     """
     N, T, _ = x.shape
     H = h0.shape[1]

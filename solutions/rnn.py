@@ -48,7 +48,7 @@ def rnn_step_forward(x, h_prev, Wx, Wh, b):
 
     Returns:
         h: the new hidden state, (N, H).
-        cache: what rnn_step_backward needs (any object you like; this one is a dict).
+        cache: what rnn_step_backward needs (any object you like; the reference uses a dict).
     """
     h = np.tanh(x @ Wx + h_prev @ Wh + b)  # (N, H)
     cache = {"x": x, "h_prev": h_prev, "Wx": Wx, "Wh": Wh, "h": h}
@@ -90,7 +90,8 @@ def rnn_forward(x, h0, Wx, Wh, b):
 
     Returns:
         h: hidden states h_1..h_T, (N, T, H).
-        cache: what rnn_backward needs (any object; this one is a dict of step caches).
+        cache: what rnn_backward needs (any object you like; the reference uses a
+            dict of step caches).
     """
     N, T, _ = x.shape
     h = np.empty((N, T, Wh.shape[0]), dtype=np.result_type(x, h0, Wx, Wh, b))

@@ -129,3 +129,36 @@ def test_clip_by_value_changes_direction():
     assert cos < 0.99  # the direction moved from (3, 0.5) towards (1, 0.5)
     with pytest.raises(ValueError, match="clip must be positive"):
         G.clip_by_value(g, -1.0)
+
+
+def test_backward_agrees_accepts_the_reference_and_rejects_wrong_backwards():
+    from solutions.lstm import lstm_step_backward, lstm_step_forward
+    from solutions.rnn import rnn_step_backward, rnn_step_forward
+
+    rng = np.random.default_rng(4)
+    rnn_args = [randn(rng, *s) for s in [(1, 2), (1, 3), (2, 3), (3, 3), (3,)]]
+    lstm_args = [randn(rng, *s) for s in [(1, 2), (1, 3), (1, 3), (2, 12), (3, 12), (12,)]]
+    dh, dc = randn(rng, 1, 3), randn(rng, 1, 3)
+    assert G.backward_agrees(rnn_step_forward, rnn_step_backward, rnn_args, [dh])
+    assert G.backward_agrees(lstm_step_forward, lstm_step_backward, lstm_args, [dh, dc])
+
+    def scaled_dx(dh, cache):  # one gradient wrong by a factor 1.01
+        dx, *rest = rnn_step_backward(dh, cache)
+        return (1.01 * dx, *rest)
+
+    assert not G.backward_agrees(rnn_step_forward, scaled_dx, rnn_args, [dh])
+    assert not G.backward_agrees(  # one gradient too few
+        rnn_step_forward, lambda dh, cache: rnn_step_backward(dh, cache)[:4], rnn_args, [dh]
+    )
+    assert not G.backward_agrees(  # db with the batch axis kept, (1, H) instead of (H,)
+        rnn_step_forward,
+        lambda dh, cache: (
+            *rnn_step_backward(dh, cache)[:4],
+            rnn_step_backward(dh, cache)[4][None],
+        ),
+        rnn_args,
+        [dh],
+    )
+    before = [a.copy() for a in rnn_args]
+    G.backward_agrees(rnn_step_forward, rnn_step_backward, rnn_args, [dh])
+    assert all(np.array_equal(a, b) for a, b in zip(rnn_args, before, strict=True))

@@ -52,6 +52,7 @@ np.set_printoptions(precision=4, suppress=True)
 #| inline: autograder.asserts
 #| inline: solutions.gradients.rel_error
 #| inline: solutions.gradients.numerical_gradient
+#| inline: solutions.gradients.backward_agrees
 
 # %% [markdown]
 # ## 1. Why a sequence model needs memory
@@ -231,7 +232,7 @@ print("rnn_forward passes the visible tests.")
 # side the transpose goes on, check the shapes: only one arrangement fits). Then ask yourself
 # why $db$ has shape $(H,)$ although $da$ has $N$ rows. Open the hint to check, or when stuck.
 #
-# <details><summary>Hint (open it after trying): the derivation</summary>
+# <details><summary>Hint (open it only when stuck): the derivation</summary>
 #
 # Since $\tanh'(a) = 1 - \tanh^2(a) = 1 - h^2$, element by element:
 #
@@ -256,7 +257,7 @@ print("rnn_forward passes the visible tests.")
 #
 # The test compares each gradient with centred differences of your own `rnn_step_forward`,
 # $\big(f(\theta+\varepsilon) - f(\theta-\varepsilon)\big)/2\varepsilon$ one entry at a time, so
-# it first checks that your forward pass is right. Expect relative errors around $10^{-9}$ or smaller.
+# it first checks that your forward pass is right. Expect relative errors below about $10^{-8}$.
 
 # %%
 #| nbgrader: answer id=rnn_step_backward
@@ -287,7 +288,8 @@ assert isinstance(_grads, tuple | list) and len(_grads) == 5, (
     f"argument of rnn_step_forward; got {len(_grads) if hasattr(_grads, '__len__') else _grads!r}."
 )
 _hints = {
-    "x": "dx = da @ Wx.T, where da = dh * (1 - h**2) uses the h of the forward pass.",
+    "x": "dx = da @ Wx.T, where da is the gradient of the pre-activation: dh through the "
+    "slope of tanh, written with the h of the forward pass.",
     "h_prev": "dh_prev = da @ Wh.T (the transpose of Wh, from the right).",
     "Wx": "dWx = x.T @ da: the input of the product, transposed, times da.",
     "Wh": "dWh pairs da with h_prev (the input of the product), not with the new h.",
@@ -355,6 +357,15 @@ if np.shape(_h) != (2, 4, 3) or not np.allclose(_h, np.stack(_ref, axis=1), atol
         "rnn_forward does not give the states h_1..h_T, and this test compares your backward "
         "with centred differences of your forward: fix rnn_forward first."
     )
+# rnn_backward calls your rnn_step_backward: that one must be right first.
+_rng_step = np.random.default_rng(13)
+_sargs = [_rng_step.standard_normal(s) for s in [(1, 2), (1, 3), (2, 3), (3, 3), (3,)]]
+_sdouts = [_rng_step.standard_normal(s) for s in [(1, 3)]]
+if not backward_agrees(rnn_step_forward, rnn_step_backward, _sargs, _sdouts):
+    raise AssertionError(
+        "rnn_step_backward does not pass its own test yet, and rnn_backward is built on it: fix "
+        "rnn_step_backward first."
+    )
 _dh = _rng.standard_normal(_h.shape)
 _dh_before = _dh.copy()
 _grads = rnn_backward(_dh, _cache)
@@ -371,9 +382,10 @@ assert isinstance(_grads, tuple | list) and len(_grads) == 5, (
 _hints = {
     "x": "Step t's backward takes dh[:, t] + dh_next (what flowed back from step t+1); "
     "its dx goes into dx[:, t].",
-    "h0": "dh0 is the dh_prev returned by the backward of the first step (t = 0), after the loop.",
+    "h0": "dh0 is the dh_prev returned by the backward of the first step, after the loop.",
     "Wx": "The weights are shared: add (+=) every step's dWx, do not keep only the last one.",
-    "Wh": "Add every step's dWh, and make sure step t's cache holds h_{t-1} (h0 for t = 0).",
+    "Wh": "Add every step's dWh, and make sure each step's cache holds the hidden state that "
+    "step started from (h0 for the first step).",
     "b": "Add every step's db; each is already summed over the batch.",
 }
 for _name, _arg, _g in zip(["x", "h0", "Wx", "Wh", "b"], _args, _grads):

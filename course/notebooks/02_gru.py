@@ -59,6 +59,7 @@ np.set_printoptions(precision=4, suppress=True)
 #| inline: autograder.asserts
 #| inline: solutions.gradients.rel_error
 #| inline: solutions.gradients.numerical_gradient
+#| inline: solutions.gradients.backward_agrees
 
 # %% [markdown]
 # The gates need the logistic function $\sigma(a) = 1/(1 + e^{-a})$. Use this `sigmoid` in
@@ -369,7 +370,7 @@ print("gru_paper_forward passes the visible tests.")
 # $Y = XW \Rightarrow dX = dY\,W^\top,\ dW = X^\top dY$: check which input each block of
 # $W_h$ multiplied. Open the hint to check your lines, or when you are stuck.
 #
-# <details><summary>Hint (open it after trying): the derivation line by line</summary>
+# <details><summary>Hint (open it only when stuck): the derivation line by line</summary>
 #
 # **The mix** $h_t = (1-u_t)\odot h_{t-1} + u_t\odot\tilde h_t$ is a product rule per unit:
 #
@@ -403,7 +404,7 @@ print("gru_paper_forward passes the visible tests.")
 # **Your task.** Implement `gru_paper_step_backward(dh, cache)`. Return the five gradients
 # `(dx, dh_prev, dWx, dWh, db)`, one per argument of the forward and in the same order, with
 # shapes $(N, D)$, $(N, H)$, $(D, 3H)$, $(H, 3H)$, $(3H,)$. The test compares each with centred
-# differences of your own forward; expect relative errors of $10^{-9}$ or smaller.
+# differences of your own forward; expect relative errors below about $10^{-8}$.
 
 # %%
 #| nbgrader: answer id=gru_paper_step_backward
@@ -446,10 +447,11 @@ assert isinstance(_grads, tuple | list) and len(_grads) == 5, (
 )
 _hints = {
     "x": "dx = da @ Wx.T with da = [da_r, da_u, da_h] side by side, (N, 3H).",
-    "h_prev": "dh_prev has three parts: dh * (1 - u) (direct), ds * r (through the candidate, "
-    "ds = da_h @ Wh_h.T) and [da_r, da_u] @ [Wh_r, Wh_u].T (through the gates).",
+    "h_prev": "h_prev is used three times (the direct path, the candidate through r * h_prev, "
+    "and the gates): dh_prev adds up all three parts.",
     "Wx": "dWx = x.T @ da, blocks r, u, h_tilde.",
-    "Wh": "dWh = [h_prev.T @ da_r, h_prev.T @ da_u, (r * h_prev).T @ da_h].",
+    "Wh": "Each block of dWh pairs its da block with what that block of Wh multiplied in the "
+    "forward pass (for the candidate that is r * h_prev, not h_prev).",
     "b": "db sums da over the batch (axis 0), blocks r, u, h_tilde, shape (3H,).",
 }
 for _name, _arg, _g in zip(["x", "h_prev", "Wx", "Wh", "b"], _args, _grads):
@@ -498,6 +500,15 @@ if np.shape(_h) != (2, 4, 3) or not np.allclose(_h, np.stack(_ref, axis=1), atol
         "gru_paper_forward does not give the states h_1..h_T yet, and this test compares your "
         "backward with centred differences of your forward: fix gru_paper_forward first."
     )
+# gru_paper_backward calls your gru_paper_step_backward: that one must be right first.
+_rng_step = np.random.default_rng(13)
+_sargs = [_rng_step.standard_normal(s) for s in [(1, 2), (1, 3), (2, 9), (3, 9), (9,)]]
+_sdouts = [_rng_step.standard_normal(s) for s in [(1, 3)]]
+if not backward_agrees(gru_paper_step_forward, gru_paper_step_backward, _sargs, _sdouts):
+    raise AssertionError(
+        "gru_paper_step_backward does not pass its own test yet, and gru_paper_backward is built on it: fix "
+        "gru_paper_step_backward first."
+    )
 _dh = _rng.standard_normal(_h.shape)
 _dh_before = _dh.copy()
 _grads = gru_paper_backward(_dh, _cache)
@@ -514,9 +525,10 @@ assert isinstance(_grads, tuple | list) and len(_grads) == 5, (
 _hints = {
     "x": "Step t's backward takes dh[:, t] + dh_next (what flowed back from step t+1); its dx "
     "goes into dx[:, t].",
-    "h0": "dh0 is the dh_prev returned by the backward of the first step (t = 0), after the loop.",
+    "h0": "dh0 is the dh_prev returned by the backward of the first step, after the loop.",
     "Wx": "The weights are shared: add (+=) every step's dWx, do not keep only the last one.",
-    "Wh": "Add every step's dWh, and make sure step t's cache holds h_{t-1} (h0 for t = 0).",
+    "Wh": "Add every step's dWh, and make sure each step's cache holds the hidden state that "
+    "step started from (h0 for the first step).",
     "b": "Add every step's db; each is already summed over the batch.",
 }
 for _name, _arg, _g in zip(["x", "h0", "Wx", "Wh", "b"], _args, _grads):

@@ -24,7 +24,8 @@
 # wrong and what to look at. The experiments of section 9 run *your* functions and your module,
 # so they work once the tests of sections 2–8 pass. Never change the arrays you are given in
 # place (no `+=` or `[...] =` on an argument); your own local arrays are yours to update. The
-# whole notebook runs in about a minute on a laptop, most of it in the training runs of section 9.
+# whole notebook runs in one to two minutes on a laptop, most of it in the training runs of
+# section 9.
 #
 # **Notation** (the course's): $N$ batch size, $T$ time steps, $D$ input size, $H$ hidden size.
 # Vectors are rows: $x_t$ is $(N, D)$, the states $h_t$ and $c_t$ are $(N, H)$, and matrices
@@ -54,6 +55,7 @@ np.set_printoptions(precision=4, suppress=True)
 #| inline: autograder.asserts
 #| inline: solutions.gradients.rel_error
 #| inline: solutions.gradients.numerical_gradient
+#| inline: solutions.gradients.backward_agrees
 #| inline: solutions._common.sigmoid
 
 # %% [markdown]
@@ -377,7 +379,7 @@ print("lstm_forward passes the visible tests.")
 # Check your formula on two cases before you code it: if $dh = 0$, what must $dc_{\text{total}}$
 # be? And if $c = 0$?
 #
-# <details><summary>Hint (open it only after trying): the two paths</summary>
+# <details><summary>Hint (open it only when stuck): the two paths</summary>
 #
 # The direct path contributes $dc$. Through $h$: $\partial h/\partial c = o \odot (1 -
 # \tanh^2(c))$, element by element, so this path contributes $dh \odot o \odot (1 - \tanh^2(c))$.
@@ -410,7 +412,7 @@ expect_close(
     atol=1e-12,
     hint="With dh = 0 nothing comes through h, so dc_total must equal dc.",
 )
-# c = 0, so tanh'(c) = 1: dc_total = dc + dh * o = 0.5 + 2 * 0.25 = 1.0
+# c = 0, where tanh has slope 1: worked out by hand, dc_total = 1.0
 _out = lstm_dc_total(2.0 * _one, 0.5 * _one, 0.25 * _one, 0.0 * _one)
 if abs(float(np.ravel(_out)[0]) - 0.5) < 1e-12:
     raise AssertionError(
@@ -433,12 +435,14 @@ _out = lstm_dc_total(_dh, _dc, _o, _c)
 for _name, _now, _before in zip(("dh", "dc", "o", "c"), (_dh, _dc, _o, _c), _args_before):
     if not np.array_equal(_now, _before):
         raise AssertionError(f"lstm_dc_total changed its argument {_name} in place.")
-_eps = 1e-6
-_num = _dc + _dh * _o * (np.tanh(_c + _eps) - np.tanh(_c - _eps)) / (2 * _eps)
-if np.allclose(_out, _dc + _dh * _o * (1 - _c**2), atol=1e-6):
+# centred differences of L = sum(dh * h) + sum(dc * c) as a function of c, with h = o * tanh(c)
+_num = numerical_gradient(lambda: (_o * np.tanh(_c), _c), _c, (_dh, _dc))
+# by hand, dh = 1, dc = 0, o = 1, c = 0.5: the slope of tanh at 0.5 is 0.7864 (1 - 0.5**2 = 0.75)
+_out_half = float(np.ravel(lstm_dc_total(_one, 0.0 * _one, _one, 0.5 * _one))[0])
+if abs(_out_half - 0.75) < 1e-9:
     raise AssertionError(
-        "dc_total uses 1 - c**2 as the slope of tanh at c; the slope is 1 - tanh(c)**2 "
-        "(c itself is not the output of a tanh)."
+        "dc_total uses 1 - c**2 as the slope of tanh at c; c itself is not the output of a tanh "
+        "(its slope at c = 0.5 is 0.7864, not 0.75)."
     )
 expect_close(
     "dc_total",
@@ -485,7 +489,7 @@ print("lstm_dc_total passes the visible tests.")
 # `(dx, dh_prev, dc_prev, dWx, dWh, db)` with the shapes of `x, h_prev, c_prev, Wx, Wh, b`. The
 # test compares each with centred differences of your own `lstm_step_forward` (a loss
 # $\sum dh \odot h + \sum dc \odot c$), so it first checks that your forward is right. Expect
-# relative errors of about $10^{-9}$.
+# relative errors below about $10^{-8}$.
 
 # %%
 #| nbgrader: answer id=lstm_step_backward
@@ -510,14 +514,18 @@ if not (
         "lstm_step_forward does not give the h and c of section 2, and this test compares your "
         "backward with centred differences of your forward: fix lstm_step_forward first."
     )
-# lstm_step_backward builds on lstm_dc_total (section 4a): check that first, on this case.
-_o_gate, _dh, _dc = (
-    sigmoid(_a[:, 12:16]),
-    _rng.standard_normal(_h.shape),
-    _rng.standard_normal(_c.shape),
-)
-_dct = _dc + _dh * _o_gate * (1 - np.tanh(_c_ref) ** 2)
-if not np.allclose(lstm_dc_total(_dh, _dc, _o_gate, _c_ref), _dct, atol=1e-12):
+# lstm_step_backward builds on lstm_dc_total (section 4a): check that first, on the cases of
+# its own test (dh, dc, o, c -> dc_total, worked out by hand there).
+_dh, _dc = _rng.standard_normal(_h.shape), _rng.standard_normal(_c.shape)
+_dct_cases = [
+    ((0.0, 0.7, 0.5, 0.3), 0.7),
+    ((2.0, 0.5, 0.25, 0.0), 1.0),
+    ((1.0, 0.0, 1.0, 0.5), 0.7864477329659274),
+]
+if not all(
+    np.allclose(lstm_dc_total(*(np.full((1, 1), v) for v in _case)), _want, atol=1e-12)
+    for _case, _want in _dct_cases
+):
     raise AssertionError(
         "lstm_dc_total (section 4a) is not right yet, and lstm_step_backward builds on it: make "
         "the test of lstm_dc_total pass first."
@@ -536,26 +544,25 @@ assert isinstance(_grads, tuple | list) and len(_grads) == 6, (
     + (f"{len(_grads)}." if hasattr(_grads, "__len__") else f"{_grads!r}.")
 )
 _da = (
-    "da = [di * i * (1 - i) | df * f * (1 - f) | dg * (1 - g**2) | do * o * (1 - o)] in the "
-    "order i, f, g, o, with dc_total = dc + dh * o * (1 - tanh(c)**2) inside di, df and dg."
+    " If dc_prev passed, look at da (N, 4H): the four blocks in the order i, f, g, o, each "
+    "through the derivative of its own nonlinearity, written with the gate values you stored."
 )
 _hints = {
-    "x": "dx = da @ Wx.T. " + _da,
-    "h_prev": "dh_prev = da @ Wh.T. " + _da,
-    "c_prev": "dc_prev = dc_total * f, where dc_total = dc + dh * o * (1 - tanh(c)**2) adds the "
-    "path through h to the dc that came in.",
-    "Wx": "dWx = x.T @ da. " + _da,
-    "Wh": "dWh = h_prev.T @ da (the previous hidden state, not the new one). " + _da,
-    "b": "db = da.sum(axis=0), shape (4H,). " + _da,
+    "x": "dx = da @ Wx.T." + _da,
+    "h_prev": "dh_prev = da @ Wh.T." + _da,
+    "c_prev": "c_prev enters only c = f * c_prev + i * g, and the gradient it gets there uses "
+    "dc_total (from your lstm_dc_total), not the dc that came in.",
+    "Wx": "dWx pairs da with x, the input of the product." + _da,
+    "Wh": "dWh pairs da with h_prev, the previous hidden state (not the new one)." + _da,
+    "b": "db sums da over the batch (axis 0), shape (4H,)." + _da,
 }
 # dc_prev first: it shows the most common mistake, a dc_total without the path through h.
 _f_gate = sigmoid(_a[:, 4:8])
 if type(_grads[2]) is np.ndarray and np.allclose(_grads[2], _dc * _f_gate, atol=1e-10):
     raise AssertionError(
-        "dc_prev = dc * f: your dc_total is missing the path through h, the term "
-        "dh * o * (1 - tanh(c)**2). c also enters h = o * tanh(c), so "
-        "dc_total = dc + dh * o * (1 - tanh(c)**2), and di, df, dg and dc_prev all use dc_total "
-        "(the most common mistake in this exercise; see section 4)."
+        "dc_prev = dc * f: the path through h is missing. c also enters h = o * tanh(c), so "
+        "di, df, dg and dc_prev must all use dc_total from your lstm_dc_total (section 4a), "
+        "not the dc that came in (the most common mistake in this exercise)."
     )
 _names = ["x", "h_prev", "c_prev", "Wx", "Wh", "b"]
 for _k in (2, 0, 1, 3, 4, 5):
@@ -617,6 +624,15 @@ for _t in range(4):
             f"lstm_forward's states at t = {_t} are not those of section 3, and this test "
             "compares your backward with centred differences of your forward: " + _fix
         )
+# lstm_backward calls your lstm_step_backward: that one must be right first.
+_rng_step = np.random.default_rng(13)
+_sargs = [_rng_step.standard_normal(s) for s in [(1, 2), (1, 3), (1, 3), (2, 12), (3, 12), (12,)]]
+_sdouts = [_rng_step.standard_normal(s) for s in [(1, 3), (1, 3)]]
+if not backward_agrees(lstm_step_forward, lstm_step_backward, _sargs, _sdouts):
+    raise AssertionError(
+        "lstm_step_backward does not pass its own test yet, and lstm_backward is built on it: fix "
+        "lstm_step_backward first."
+    )
 _dh, _dc = _rng.standard_normal(_h.shape), _rng.standard_normal(_c.shape)
 _dh_before, _dc_before = _dh.copy(), _dc.copy()
 _hints = {
@@ -626,7 +642,8 @@ _hints = {
     "c0": "dc0 is the dc_prev of the first step: carry dc_next from step to step as you carry "
     "dh_next, and add it to dc[:, t].",
     "Wx": "Add up (+=) every step's dWx; the weights are shared by all steps.",
-    "Wh": "Add up every step's dWh, and make sure step t's cache holds h_{t-1} (h0 for t = 0).",
+    "Wh": "Add up every step's dWh, and make sure each step's cache holds the hidden state "
+    "that step started from (h0 for the first step).",
     "b": "Add up every step's db.",
 }
 for _case, _dc_case in [("dc given", _dc), ("dc = None", None)]:
@@ -800,7 +817,16 @@ for _batch_first in (False, True):
         )
     for _name, _e in _grads_ref.items():
         assert _grads[_name] is not None, f"no gradient reached {_name}{_where}."
-        expect_close(f"d{_name}{_where}", _grads[_name].numpy(), _e.numpy(), atol=1e-10)
+        expect_close(
+            f"d{_name}{_where}",
+            _grads[_name].numpy(),
+            _e.numpy(),
+            atol=1e-10,
+            hint="The outputs agree but this gradient does not, so something in forward hides a "
+            "step from autograd: .detach(), .data, .item() or numpy in the middle, or writing "
+            "into a preallocated tensor in place. Build every step from torch operations on the "
+            "parameters and collect the h_t in a list.",
+        )
 _dtype_hint = (
     "make the zero states with the input's dtype (x.new_zeros(N, H)); section 9 trains in float32."
 )
