@@ -329,7 +329,7 @@ def test_the_import_check_sees_imports():
 # (SequenceModel and train, notebooks 01-03; ManyLSTMs and train_many, notebook 04).
 HELPER_SMOKE = """
 trained = []
-if "SequenceModel" in globals():
+if "SequenceModel" in globals() and "train" in globals():  # the single-model trainer
     torch.manual_seed(0)
     model = SequenceModel(torch.nn.RNN(2, 4, batch_first=True), 4, 1).float()
     hist = train(model, lambda r: adding_problem(8, 6, seed=r), torch.nn.functional.mse_loss, 3,
