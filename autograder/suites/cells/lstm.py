@@ -170,24 +170,42 @@ STEP_BACKWARD_MISTAKES = [
 # --------------------------------------------------------------------------------------------
 
 
-def _forward_mistakes(fn):
-    """One Mistake per FORWARD_MISTAKES entry, computed by ``fn`` (step or sequence)."""
+def table_mistakes(table: dict, fn) -> list[Mistake]:
+    """One Mistake per entry {mistake: message} of ``table``, computed by ``fn(..., mistake=)``
+    (a step or a sequence variant; the peephole cell uses it with its own table)."""
     return [
-        Mistake(hint, lambda *a, m=mistake: fn(*a, mistake=m))
-        for mistake, hint in FORWARD_MISTAKES.items()
+        Mistake(hint, lambda *a, m=mistake: fn(*a, mistake=m)) for mistake, hint in table.items()
     ]
 
 
+# The arguments of an LSTM step and sequence (the peephole cell adds p_i, p_f, p_o to them).
+STEP_ARGS = [
+    Arg("x", "N, D"),
+    Arg("h_prev", "N, H", state=True),
+    Arg("c_prev", "N, H", state=True),
+    Arg("Wx", "D, 4H"),
+    Arg("Wh", "H, 4H"),
+    Arg("b", "4H"),
+]
+SEQUENCE_ARGS = [
+    Arg("x", "N, T, D"),
+    Arg("h0", "N, H", state=True),
+    Arg("c0", "N, H", state=True),
+    Arg("Wx", "D, 4H"),
+    Arg("Wh", "H, 4H", scale=0.5),
+    Arg("b", "4H"),
+]
+STEP_SHAPE_HINTS = {
+    "c": "c is the new cell state: one row per example, H columns, (N, H).",
+    "h": "h is the new hidden state: one row per example, H columns, (N, H).",
+}
+SEQUENCE_SHAPE_HINT = (
+    "h and c hold the states after every step of every example: (N, T, H), batch first."
+)
+
 STEP = Function(
     "lstm_step_forward",
-    [
-        Arg("x", "N, D"),
-        Arg("h_prev", "N, H", state=True),
-        Arg("c_prev", "N, H", state=True),
-        Arg("Wx", "D, 4H"),
-        Arg("Wh", "H, 4H"),
-        Arg("b", "4H"),
-    ],  # fmt: skip
+    STEP_ARGS,
     returns=("h", "c", "cache"),
     reference=lstm_step_forward,
     compare=("c", "h"),
@@ -197,11 +215,8 @@ STEP = Function(
         "i, f sigmoid, g tanh; c = f * c_prev + i * g.",
         "h": "Check: h = o * tanh(c) with o = sigmoid(a[:, 3H:4H]) and the new c.",
     },
-    shape_hints={
-        "c": "c is the new cell state: one row per example, H columns, (N, H).",
-        "h": "h is the new hidden state: one row per example, H columns, (N, H).",
-    },
-    mistakes=_forward_mistakes(step_forward),
+    shape_hints=STEP_SHAPE_HINTS,
+    mistakes=table_mistakes(FORWARD_MISTAKES, step_forward),
 )
 
 C_FROM_H = (
@@ -211,14 +226,7 @@ C_FROM_H = (
 
 SEQUENCE = Function(
     "lstm_forward",
-    [
-        Arg("x", "N, T, D"),
-        Arg("h0", "N, H", state=True),
-        Arg("c0", "N, H", state=True),
-        Arg("Wx", "D, 4H"),
-        Arg("Wh", "H, 4H", scale=0.5),
-        Arg("b", "4H"),
-    ],  # fmt: skip
+    SEQUENCE_ARGS,
     returns=("h", "c", "cache"),
     reference=lstm_forward,
     compare=("c", "h"),
@@ -227,15 +235,13 @@ SEQUENCE = Function(
         "Check that step t starts from the h AND the c of step t-1 (h0 and c0 for the first "
         "step) and that h[:, t], c[:, t] are the states after reading x[:, t]."
     ),
-    shape_hints=(
-        "h and c hold the states after every step of every example: (N, T, H), batch first."
-    ),
+    shape_hints=SEQUENCE_SHAPE_HINT,
     mistakes=[
         Mistake(C_FROM_H, lambda *a: sequence_forward(*a, mistake="c from h")),
         *sequence_mistakes(
             "lstm_forward", lstm_forward, lstm_step_forward, ["h0", "c0"], ["h", "c"]
         ),  # fmt: skip
-        *_forward_mistakes(sequence_forward),
+        *table_mistakes(FORWARD_MISTAKES, sequence_forward),
     ],
     advice=step_advice(STEP),
 )

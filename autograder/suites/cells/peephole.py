@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograder.suites.cells import lstm
 from autograder.suites.kit import Arg, Function, Mistake
 from autograder.suites.kit.recurrent import bptt, sequence_mistakes, step_advice
 from solutions.peephole import peephole_forward, peephole_step_forward
@@ -222,25 +223,9 @@ BPTT_STEP_MISTAKES = [
 PEEPHOLES = [Arg("p_i", "H"), Arg("p_f", "H"), Arg("p_o", "H")]
 
 
-def _forward_mistakes(fn):
-    """One Mistake per FORWARD_MISTAKES entry, computed by ``fn`` (step or sequence)."""
-    return [
-        Mistake(hint, lambda *a, m=mistake: fn(*a, mistake=m))
-        for mistake, hint in FORWARD_MISTAKES.items()
-    ]
-
-
 STEP = Function(
     "peephole_step_forward",
-    [
-        Arg("x", "N, D"),
-        Arg("h_prev", "N, H", state=True),
-        Arg("c_prev", "N, H", state=True),
-        Arg("Wx", "D, 4H"),
-        Arg("Wh", "H, 4H"),
-        Arg("b", "4H"),
-        *PEEPHOLES,
-    ],  # fmt: skip
+    [*lstm.STEP_ARGS, *PEEPHOLES],
     returns=("h", "c", "cache"),
     reference=peephole_step_forward,
     compare=("c", "h"),
@@ -250,24 +235,13 @@ STEP = Function(
         "g = tanh(a_g), c = f * c_prev + i * g, blocks i, f, g, o of a = x @ Wx + h_prev @ Wh + b.",
         "h": "Check: o = sigmoid(a_o + p_o * c) with the NEW c, and h = o * tanh(c).",
     },
-    shape_hints={
-        "c": "c is the new cell state: one row per example, H columns, (N, H).",
-        "h": "h is the new hidden state: one row per example, H columns, (N, H).",
-    },
-    mistakes=_forward_mistakes(step_forward),
+    shape_hints=lstm.STEP_SHAPE_HINTS,
+    mistakes=lstm.table_mistakes(FORWARD_MISTAKES, step_forward),
 )
 
 SEQUENCE = Function(
     "peephole_forward",
-    [
-        Arg("x", "N, T, D"),
-        Arg("h0", "N, H", state=True),
-        Arg("c0", "N, H", state=True),
-        Arg("Wx", "D, 4H"),
-        Arg("Wh", "H, 4H", scale=0.5),
-        Arg("b", "4H"),
-        *PEEPHOLES,
-    ],  # fmt: skip
+    [*lstm.SEQUENCE_ARGS, *PEEPHOLES],
     returns=("h", "c", "cache"),
     reference=peephole_forward,
     compare=("c", "h"),
@@ -277,14 +251,12 @@ SEQUENCE = Function(
         "step), with the same weights and peepholes, and that h[:, t], c[:, t] are the states "
         "after reading x[:, t]."
     ),
-    shape_hints=(
-        "h and c hold the states after every step of every example: (N, T, H), batch first."
-    ),
+    shape_hints=lstm.SEQUENCE_SHAPE_HINT,
     mistakes=[
         *sequence_mistakes(
             "peephole_forward", peephole_forward, peephole_step_forward, ["h0", "c0"], ["h", "c"]
         ),  # fmt: skip
-        *_forward_mistakes(sequence_forward),
+        *lstm.table_mistakes(FORWARD_MISTAKES, sequence_forward),
     ],
     advice=step_advice(STEP),
 )
