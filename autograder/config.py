@@ -83,7 +83,9 @@ class Limits:
     # wall time of all calls of one exercise (visible + hidden): nbgrader's cell timeout
     exercise_seconds: float = 300.0
     submission_seconds: float = 1200.0  # wall time of all requests for one submission
-    max_starts: int = 8  # worker starts per submission (the first, then restarts after a death)
+    # worker starts per submission: the first, then one after each death (each killing cell is
+    # skipped and each killing function poisoned from then on, so each costs one start)
+    max_starts: int = 16
     tmpfs_bytes: int = 64 << 20  # size of the private /tmp
     max_reply_bytes: int = 16 << 20  # a larger reply is refused and the worker killed
     max_reply_objects: int = 10_000  # opaque objects (handles) in one reply, likewise

@@ -85,6 +85,14 @@ def run_suites(assignment: str, exercises: list[str], student) -> dict[str, Outc
     return outcomes
 
 
+def _culprit(dead_cells: dict[str, str], answer_ids: tuple[str, ...]) -> str:
+    """What one of an exercise's answer cells did to the worker (it was skipped), if anything."""
+    for label, why in dead_cells.items():
+        if label.split(" (copy ")[0] in answer_ids:
+            return why
+    return ""
+
+
 def grade_submission(job: Job) -> SubmissionResult:
     """Grade one submission (see the module docstring)."""
     t0 = time.perf_counter()
@@ -118,6 +126,8 @@ def grade_submission(job: Job) -> SubmissionResult:
             proxy.start()
         except WorkerDied as e:
             result.findings.append(f"your notebook could not be run: {e}.")
+            for ex in selected:
+                exercises[ex].visible_message = f"not run: {e}"
             selected = []
         for ex in selected:  # 1. the visible tests gate each exercise
             res = exercises[ex]
@@ -128,6 +138,9 @@ def grade_submission(job: Job) -> SubmissionResult:
             else:
                 gate = run_gate_in_worker(tests[ex].source, proxy, ex)
             res.visible_passed, res.visible_message = gate
+            culprit = _culprit(proxy.dead_cells, release.answers_of.get(ex, ()))
+            if culprit and not res.visible_passed:  # say why, not "not defined"
+                res.visible_message = culprit
         with_suite = [ex for ex in selected if release.has_suite(ex)]
         outcomes = run_suites(release.assignment, with_suite, proxy) if with_suite else {}
         proxy.begin(None)

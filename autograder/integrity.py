@@ -184,7 +184,7 @@ def cells_to_run(s: Submitted) -> list[tuple[str, str, str]]:
         ref = s.by_id.get(c.grade_id) if c.grade_id else None
         if ref is None:
             if c.cell_type == "code":
-                run.append((f"cell {i}", c.source, "student"))
+                run.append((f"cell {i + 1}", c.source, "student"))  # as a person counts
             continue
         gid = ref.grade_id
         used[gid] += 1

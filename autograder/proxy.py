@@ -14,9 +14,9 @@ import time
 import numpy as np
 import pytest
 
-from autograder.config import Limits, clip, from_reference, imported_from_course
+from autograder.config import Limits, clip, from_reference, imported_from_course, show
 from autograder.inside.channel import decode, encode
-from autograder.sandbox import WorkerDied
+from autograder.sandbox import SIGNAL_HINTS, WorkerDied
 
 
 class SandboxError(RuntimeError):
@@ -26,9 +26,11 @@ class SandboxError(RuntimeError):
 class RemoteStudent:
     """The ``student`` fixture of the hidden suites, backed by a sandboxed worker.
 
-    Starts the worker and runs the notebook's cells in it; a cell that kills the worker or
-    does not finish in time is reported and skipped on every replay. After a death the worker is
-    restarted and the cells replayed (at most ``limits.max_starts`` starts in all); the function
+    Starts the worker and runs the notebook's cells in it; a student's cell that kills the worker
+    or does not finish in time is reported and skipped on every replay (only a read-only cell that
+    fails before any student code ran is the grader's problem: :class:`SandboxError`). After a
+    death the worker is restarted and the cells replayed (at most ``limits.max_starts`` starts in
+    all, and within the submission's time budget); the function
     whose call killed it is not called again ("poisoned"), so an infinite loop costs its time
     once. Calls made while ``begin(exercise)`` is in force count against that exercise's budget.
     """
@@ -41,6 +43,7 @@ class RemoteStudent:
         self.starts = 0
         self.skipped: set[int] = set()
         self.cell_errors: dict[str, str] = {}
+        self.dead_cells: dict[str, str] = {}  # label -> what the cell did to the worker
         self.events: list[str] = []
         self.poisoned: dict[str, str] = {}
         self.spent: dict[str, float] = {}
@@ -86,30 +89,44 @@ class RemoteStudent:
                 worker.request({"op": "output"}, self.limits.setup_seconds)
             except WorkerDied as e:  # nothing of the student's has run: the grader's fault
                 raise SandboxError(f"the sandboxed worker did not start ({e})") from None
-            student_ran = False
-            for i, (label, code, kind) in enumerate(self.cells):
-                if i in self.skipped:
-                    continue
-                timeout = self.limits.setup_seconds if kind == "given" else self.limits.cell_seconds
-                try:
-                    reply = worker.request({"op": "exec", "code": code, "label": label}, timeout)
-                except WorkerDied as e:
-                    if not student_ran:
-                        raise SandboxError(
-                            f"read-only cell {label} killed the worker ({e})"
-                        ) from None
-                    self.skipped.add(i)
-                    self.cell_errors[label] = clip(f"{e}; this cell was skipped")
-                    self._event(f"{label}: {e}; the cell was skipped")
-                    break
-                if not reply["ok"] and kind == "given" and not student_ran:
-                    raise SandboxError(  # e.g. a library the sandbox does not let it load
-                        f"read-only cell {label} fails in the sandbox: {reply.get('summary')}"
-                    )
-                if not reply["ok"] and label not in self.cell_errors:
-                    self.cell_errors[label] = clip(reply.get("summary") or "error")
-                student_ran = student_ran or kind == "student"
+            self._run_cells(worker)
         return self.worker
+
+    def _run_cells(self, worker) -> None:
+        """Run the notebook's cells (but those skipped before) in a fresh worker. A cell of the
+        student's that ends or hangs the worker is reported and skipped from then on; the
+        caller starts a fresh worker, which runs everything else again without it."""
+        student_ran = False
+        for i, (label, code, kind) in enumerate(self.cells):
+            if i in self.skipped:
+                continue
+            timeout = self.limits.setup_seconds if kind == "given" else self.limits.cell_seconds
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                self._event(
+                    f"the notebook used up its time budget ({self.limits.submission_seconds:g} "
+                    f"s) while its cells ran; from {label} on they were not run"
+                )
+                return
+            try:
+                reply = worker.request(
+                    {"op": "exec", "code": code, "label": label}, min(timeout, left)
+                )
+            except WorkerDied as e:
+                if kind == "given" and not student_ran:  # no student code has run yet
+                    raise SandboxError(f"read-only cell {label} ended the worker ({e})") from None
+                self.skipped.add(i)
+                why = cell_death(label, code, kind, e)
+                self.dead_cells[label] = why
+                self._event(why)
+                return
+            if not reply["ok"] and kind == "given" and not student_ran:
+                raise SandboxError(  # e.g. a library the sandbox does not let it load
+                    f"read-only cell {label} fails in the sandbox: {reply.get('summary')}"
+                )
+            if not reply["ok"] and label not in self.cell_errors:
+                self.cell_errors[label] = clip(reply.get("summary") or "error")
+            student_ran = student_ran or kind == "student"
 
     def request(self, message: dict, timeout: float | None = None, name: str | None = None):
         if name is not None and name in self.poisoned:
@@ -237,6 +254,38 @@ class RemoteStudent:
                 pytest.fail(f"{name}: {clip(err.get('message'))}", pytrace=False)
             raise _rebuild_exception(err)
         return reply
+
+
+def _first_line(code: str) -> str:
+    for line in code.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            return line
+    return ""
+
+
+def cell_death(label: str, code: str, kind: str, e: WorkerDied) -> str:
+    """What a cell did to the worker, in plain words, naming the cell as the student knows it:
+    "your cell 4 (the one starting 'import os') ended the grading process (exit code 7) ..."."""
+    if kind == "given":
+        who = f"read-only cell {label}, run after your code,"
+    elif label.startswith("cell "):
+        first = _first_line(code)
+        who = f"your {label}" + (f" (the one starting {show(first, 40)})" if first else "")
+    else:
+        who = f"your answer cell {label}"
+    if e.cause == "timeout":
+        what = f"never finished: stopped after {e.detail:g} s (an endless loop, or far too slow)"
+    elif e.cause == "exit":
+        what = f"ended the grading process (exit code {e.detail}: os._exit, or a crash)"
+    elif e.cause == "signal":
+        hint = SIGNAL_HINTS.get(str(e.detail))
+        what = f"ended the grading process ({e.detail}{': ' + hint if hint else ''})"
+    elif e.cause == "fork":
+        what = "started processes of its own (fork), which are not allowed here; it was stopped"
+    else:
+        what = f"broke the grading process ({e})"
+    return f"{who} {what}. It was skipped: the rest of the notebook was run without it."
 
 
 def _static_names(sources: list[str], name: str) -> set[str]:

@@ -60,6 +60,17 @@ def exercise_of(test_id: str) -> str:
     return test_id.removeprefix("test_")
 
 
+def defined_names(source: str) -> tuple[str, ...]:
+    """The names of the functions and classes a cell defines at its top level, in order
+    (none if it does not parse)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return ()
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    return tuple(dict.fromkeys(n.name for n in tree.body if isinstance(n, kinds)))
+
+
 def suites_digest(assignment: str) -> str:
     """A hash of this grader's version and the assignment's hidden suites."""
     h = hashlib.sha256(GRADER_VERSION.encode())
@@ -85,6 +96,25 @@ class Release:
     def tests(self) -> dict[str, Cell]:
         """Each exercise's test cell, by exercise name, in order."""
         return {exercise_of(c.grade_id): c for c in self.cells if c.kind == "tests"}
+
+    @cached_property
+    def answers_of(self) -> dict[str, tuple[str, ...]]:
+        """Each exercise's answer cells (grade ids): those between its test cell and the one
+        before."""
+        out, pending = {}, []
+        for c in self.cells:
+            if c.kind == "answer":
+                pending.append(c.grade_id)
+            elif c.kind == "tests":
+                out[exercise_of(c.grade_id)] = tuple(pending)
+                pending = []
+        return out
+
+    @cached_property
+    def answer_names(self) -> dict[str, tuple[str, ...]]:
+        """The functions and classes each answer cell defines in the release (its stub): how a
+        submitted cell that lost its nbgrader metadata is recognised."""
+        return {c.grade_id: defined_names(c.source) for c in self.cells if c.kind == "answer"}
 
     @cached_property
     def exercises(self) -> list[str]:

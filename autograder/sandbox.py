@@ -57,7 +57,16 @@ from autograder.isolation import (
 
 
 class WorkerDied(Exception):
-    """The worker ended or was killed (time, memory, os._exit, signal), or broke the protocol."""
+    """The worker ended or was killed (time, memory, os._exit, signal), or broke the protocol.
+
+    ``cause`` says how, for messages about a cell ("timeout", "exit", "signal", "fork", or ""
+    for the rest) and ``detail`` gives the number that goes with it (seconds, exit code,
+    signal name).
+    """
+
+    def __init__(self, message: str, cause: str = "", detail=None):
+        super().__init__(message)
+        self.cause, self.detail = cause, detail
 
 
 class RemoteError(Exception):
@@ -268,9 +277,9 @@ class SandboxedWorker:
                 self.baseline = n
             elif n is not None and n > self.baseline:
                 self._died()
-                raise WorkerDied(
-                    f"your code left {n - self.baseline} more process(es) running (fork); "
-                    "the worker was stopped"
+                raise WorkerDied(  # no count: it varies from run to run
+                    "your code left processes of its own running (fork); the worker was stopped",
+                    "fork",
                 )
         except WorkerDied:
             raise
@@ -278,13 +287,16 @@ class SandboxedWorker:
             self._died()
             raise WorkerDied(
                 f"your code started processes up to the limit ({self.limits.processes}; a fork "
-                "bomb?); the worker was stopped"
+                "bomb?); the worker was stopped",
+                "fork",
             ) from None
         except TimeoutError:
             self._died()
             raise WorkerDied(
                 f"no answer within {timeout:g} s (an infinite loop, or far too slow); "
-                "the worker was stopped"
+                "the worker was stopped",
+                "timeout",
+                timeout,
             ) from None
         except _TooManyObjects:
             self._died()
@@ -302,9 +314,9 @@ class SandboxedWorker:
             code = self.proc.poll() if self.proc else None
             if code is None:
                 with contextlib.suppress(subprocess.TimeoutExpired):
-                    code = self.proc.wait(0.5)
+                    code = self.proc.wait(3.0)  # the exit code makes the message
             self._died()
-            raise WorkerDied(death_reason(code)) from None
+            raise WorkerDied(death_reason(code), *death_cause(code)) from None
         except Exception:  # bad JSON, deep nesting, bad UTF-8: the protocol was broken
             self._died()
             raise WorkerDied(
@@ -318,19 +330,37 @@ class SandboxedWorker:
         self.stop()
 
 
+SIGNAL_HINTS = {  # what usually sends each signal to a worker
+    "SIGKILL": "killed: memory or process limit, the CPU-time limit, or your code",
+    "SIGXCPU": "CPU-time limit",
+    "SIGXFSZ": "file-size limit",
+    "SIGSEGV": "crash",
+    "SIGBUS": "crash",
+    "SIGABRT": "abort",
+}
+
+
+def _signal_name(code: int) -> str:
+    try:
+        return signal.Signals(-code if code < 0 else code - 128).name
+    except ValueError:
+        return f"signal {abs(code)}"
+
+
+def death_cause(code: int | None) -> tuple[str, object]:
+    """(cause, detail) of an ended worker, for :class:`WorkerDied`."""
+    if code is None:
+        return "", None
+    if code < 0 or code > 128:
+        return "signal", _signal_name(code)
+    return "exit", code
+
+
 def death_reason(code: int | None) -> str:
     if code is None:
         return "the worker stopped answering"
     if code < 0 or code > 128:  # killed directly, or bubblewrap reporting 128 + signal
-        try:
-            sig = signal.Signals(-code if code < 0 else code - 128).name
-        except ValueError:
-            sig = f"signal {abs(code)}"
-        hint = {
-            "SIGKILL": " (killed: memory or process limit, the CPU-time limit, or your code)",
-            "SIGXCPU": " (CPU-time limit)",
-            "SIGXFSZ": " (file-size limit)",
-            "SIGSEGV": " (crash)",
-        }.get(sig, "")
+        sig = _signal_name(code)
+        hint = f" ({SIGNAL_HINTS[sig]})" if sig in SIGNAL_HINTS else ""
         return f"the worker was ended by {sig}{hint}"
     return f"the worker exited with code {code} (sys.exit/os._exit or a crash in your code)"
