@@ -30,15 +30,29 @@ def main(argv: list[str] | None = None) -> int:
         help="start a new sandbox for every submission instead of forking a warm worker "
         "(the same isolation, slower; for comparing or debugging)",
     )
+    g.add_argument(
+        "--limit",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="change one of the worker's limits (autograder/config.py, Limits), e.g. "
+        "cell_seconds=60 (a cell of the student's that runs longer is stopped, reported and "
+        "skipped) or call_seconds=10 (one call of a student's function); repeatable",
+    )
     args = parser.parse_args(argv)
 
     from autograder import isolation, warm
-    from autograder.batch import collect, grade_batch
-    from autograder.config import COURSE, release_notebook
+    from autograder.batch import collect, grade_batch, ungraded
+    from autograder.config import COURSE, limits_with, release_notebook
     from autograder.export import write_all
     from autograder.gradebook import GradebookError
 
     course = Path(args.course).resolve() if args.course else COURSE
+    try:
+        limits = limits_with(args.limit)
+    except ValueError as e:
+        print(e, file=sys.stderr)
+        return 2
     release = release_notebook(course, args.assignment)
     if not release.is_file():
         print(f"no released notebook at {release}: run `make course` first.", file=sys.stderr)
@@ -62,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             progress=not args.no_progress,
             use_bwrap=use_bwrap,
             warm=use_warm,
+            limits=limits,
         )
     except ValueError as e:
         print(e, file=sys.stderr)
@@ -74,23 +89,34 @@ def main(argv: list[str] | None = None) -> int:
     except GradebookError as e:
         print(e, file=sys.stderr)
         return 2
+    missing = ungraded([name for name, _ in pairs], results, problems)
     for p in problems:
-        print("note:", p)
+        if p.split(": ", 1)[0] not in missing:
+            print("note:", p)
     if not results:
         print("no submission was graded.")
-        return 0
+    else:
+        _summary(results)
+        secs = time.perf_counter() - t0
+        print(
+            f"{len(results)} submissions in {secs:.1f} s (grading {graded_s:.1f} s, gradebook "
+            f"and exports {secs - graded_s:.1f} s); results in {where.get('results', '-')}"
+        )
+    for name, why in missing.items():  # last, one line each: nobody can miss them
+        print(f"NOT GRADED {name}: {why}")
+    if missing:
+        print(f"{len(missing)} submission(s) not graded; exit status 1")
+        return 1
+    return 0
+
+
+def _summary(results) -> None:
     table = {r.student: {f"test_{k}": e.score for k, e in r.exercises.items()} for r in results}
     maxima = {f"test_{k}": e.points for k, e in results[0].exercises.items()}
     print(format_table(table, maxima).rsplit("\n", 1)[0])
     for r in results:
         if r.findings or r.events:
             print(f"{r.student}: " + " ".join(r.findings + r.events))
-    secs = time.perf_counter() - t0
-    print(
-        f"{len(results)} submissions in {secs:.1f} s (grading {graded_s:.1f} s, gradebook and "
-        f"exports {secs - graded_s:.1f} s); results in {where.get('results', '-')}"
-    )
-    return 0
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from pathlib import Path
 from autograder import isolation
 from autograder.config import COURSE, DEFAULT_LIMITS, STUDENT_NAME, Limits, clip, output_dir, show
 from autograder.gates import calibrate_gates
+from autograder.proxy import SandboxError
 from autograder.grading import Job, grade_submission, make_job
 from autograder.release import load_release
 from autograder.results import (
@@ -87,6 +88,18 @@ def collect(assignment: str, course: Path, paths: list[str], student: str | None
     return out, problems
 
 
+def ungraded(students: list[str], results: list[SubmissionResult], problems: list[str]):
+    """{student: why} for each of ``students`` that has no result: the problem noted for them
+    (a sandbox that could not run, a grader bug, a process killed three times)."""
+    have = {r.student for r in results}
+    out = {}
+    for s in students:
+        if s not in have:
+            why = [p.split(": ", 1)[1] for p in problems if p.startswith(f"{s}: ")]
+            out[s] = why[-1] if why else "no result (see the notes above)"
+    return out
+
+
 def grade_task(job: Job) -> tuple[str, str]:
     """Grade one submission wherever the executor runs it and store its result atomically;
     ("ok", result JSON) or ("error", why)."""
@@ -101,6 +114,11 @@ def grade_task(job: Job) -> tuple[str, str]:
         text = result_to_json(r)
         atomic_write(Path(job.result_path), text)
         return "ok", text
+    except SandboxError as e:  # the machine's fault: no grade rather than a wrong one
+        return "error", (
+            f"the sandbox could not run ({clip(e, 300)}): a fault of the grading machine, not "
+            "of the submission; fix it and run again"
+        )
     except Exception as e:  # a bug of the grader, not the student's doing: say so, go on
         return "error", f"the grader failed ({type(e).__name__}: {clip(e, 300)}); run again"
 

@@ -92,3 +92,27 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+
+def limits_with(settings: list[str], base: Limits = DEFAULT_LIMITS) -> Limits:
+    """``base`` with ``NAME=VALUE`` settings applied (``cell_seconds=60``, ``call_seconds=5``,
+    ...; the fields of :class:`Limits`); a ValueError that says what is wrong otherwise."""
+    from dataclasses import fields, replace
+
+    kinds = {f.name: type(getattr(base, f.name)) for f in fields(Limits)}
+    changes = {}
+    for item in settings:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or name not in kinds:
+            raise ValueError(
+                f"--limit {item!r}: give NAME=VALUE with NAME one of {', '.join(kinds)}"
+            )
+        try:
+            number = kinds[name](float(value)) if kinds[name] is int else float(value)
+        except ValueError:
+            raise ValueError(f"--limit {item!r}: {value!r} is not a number") from None
+        if number <= 0:
+            raise ValueError(f"--limit {item!r}: must be above 0")
+        changes[name] = number
+    return replace(base, **changes)

@@ -85,12 +85,24 @@ def run_suites(assignment: str, exercises: list[str], student) -> dict[str, Outc
     return outcomes
 
 
-def _culprit(dead_cells: dict[str, str], answer_ids: tuple[str, ...]) -> str:
-    """What one of an exercise's answer cells did to the worker (it was skipped), if anything."""
-    for label, why in dead_cells.items():
+def _of_answers(by_label: dict[str, str], answer_ids: tuple[str, ...]) -> str:
+    """The first entry of ``by_label`` about one of the answer cells ``answer_ids``."""
+    for label, text in by_label.items():
         if label.split(" (copy ")[0] in answer_ids:
-            return why
+            return text
     return ""
+
+
+def _why_not(message: str, proxy: RemoteStudent, answer_ids: tuple[str, ...]) -> str:
+    """A failed gate's message, with what the exercise's answer cell did when it ran: ended or
+    hung the worker (then it was skipped, and that is the whole story), or raised an error."""
+    died = _of_answers(proxy.dead_cells, answer_ids)
+    if died:
+        return died
+    error = _of_answers(proxy.cell_errors, answer_ids)
+    if error:
+        return clip(f"{message} (your answer cell raised {error} when it ran)")
+    return message
 
 
 def grade_submission(job: Job) -> SubmissionResult:
@@ -138,9 +150,8 @@ def grade_submission(job: Job) -> SubmissionResult:
             else:
                 gate = run_gate_in_worker(tests[ex].source, proxy, ex)
             res.visible_passed, res.visible_message = gate
-            culprit = _culprit(proxy.dead_cells, release.answers_of.get(ex, ()))
-            if culprit and not res.visible_passed:  # say why, not "not defined"
-                res.visible_message = culprit
+            if not res.visible_passed:  # say why, not only "not defined"
+                res.visible_message = _why_not(res.visible_message, proxy, release.answers_of[ex])
         with_suite = [ex for ex in selected if release.has_suite(ex)]
         outcomes = run_suites(release.assignment, with_suite, proxy) if with_suite else {}
         proxy.begin(None)
