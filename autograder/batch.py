@@ -20,8 +20,8 @@ from pathlib import Path
 from autograder import isolation
 from autograder.config import COURSE, DEFAULT_LIMITS, STUDENT_NAME, Limits, clip, output_dir, show
 from autograder.gates import calibrate_gates
-from autograder.proxy import SandboxError
 from autograder.grading import Job, grade_submission, make_job
+from autograder.proxy import SandboxError
 from autograder.release import load_release
 from autograder.results import (
     SubmissionResult,

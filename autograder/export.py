@@ -7,6 +7,7 @@ gradebook itself is written by autograder/gradebook.py.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 from pathlib import Path
@@ -15,6 +16,8 @@ import nbformat
 
 from autograder.config import output_dir, release_notebook
 from autograder.gradebook import write_gradebook
+from autograder.integrity import answer_sources
+from autograder.release import load_release
 from autograder.results import SubmissionResult, atomic_write, load_result
 from autograder.submission import notebook_text, parse_notebook, read_submission
 
@@ -88,18 +91,18 @@ def csv_text(results: list[SubmissionResult]) -> str:
     return buf.getvalue()
 
 
+_release = functools.lru_cache(maxsize=4)(load_release)
+
+
 def write_autograded_notebook(course: Path, r: SubmissionResult, submission: str) -> None:
     """autograded/<student>/<assignment>/<assignment>.ipynb for formgrader and feedback: the
     release notebook with the student's answers, and each test cell's result as its output."""
     a = r.assignment
     release = nbformat.read(release_notebook(course, a), as_version=4)
-    answers = {}
     raw, problem = read_submission(submission)  # the same careful reading as for grading
     text = None if problem else notebook_text(raw)[0]
     cells = parse_notebook(text)[0] if text is not None else None
-    for c in cells or []:
-        if c.grade_id and c.grade_id not in answers:
-            answers[c.grade_id] = c.source
+    answers = answer_sources(cells, _release(a, course)) if cells else {}
     for c in release.cells:
         meta = c.metadata.get("nbgrader", {})
         gid = meta.get("grade_id")

@@ -123,6 +123,7 @@ def grade_submission(job: Job) -> SubmissionResult:
         exercises,
         written,
         isolation=isolation_note(job.use_bwrap),
+        matched=dict(plan.matched),
     )
     if not plan.readable:
         result.seconds = time.perf_counter() - t0

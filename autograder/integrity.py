@@ -19,7 +19,7 @@ from autograder.config import (
     MAX_SOURCE_BYTES,
     show,
 )
-from autograder.release import Cell, Release, cell_flags
+from autograder.release import Cell, Release, cell_flags, defined_names
 from autograder.submission import CellView, notebook_text, parse_notebook
 
 LOCKED = {"tests": "test cell", "given": "read-only cell"}  # what a student calls each kind
@@ -34,6 +34,9 @@ class Plan:
     cells: list[tuple[str, str, str]] = field(default_factory=list)
     answered_written: set[str] = field(default_factory=set)
     readable: bool = True
+    # answer cells found by the functions they define (their nbgrader metadata was lost or
+    # their grade id renamed): grade id -> the submitted cell, as a person counts ("cell 7")
+    matched: dict[str, str] = field(default_factory=dict)
 
 
 class Refused(Exception):
@@ -52,10 +55,70 @@ class Submitted:
     def by_id(self) -> dict[str, Cell]:
         return {c.grade_id: c for c in self.release.cells}
 
+    @property
+    def ids(self) -> list[str | None]:
+        return self._matching[0]
+
+    @property
+    def by_name(self) -> dict[str, int]:
+        """Answer grade id -> index of the cell matched to it by name."""
+        return self._matching[1]
+
+    @property
+    def by_code(self) -> dict[str, int]:
+        """Locked grade id -> index of the cell matched to it by its code."""
+        return self._matching[2]
+
+    @cached_property
+    def _matching(self) -> tuple[list[str | None], dict[str, int], dict[str, int]]:
+        """The grade id each submitted cell is graded as: its own where the release has it;
+        for a cell without one (metadata lost) or with one the release does not have (renamed),
+        the id of a release cell that is nowhere else in the submission and that it matches: a
+        read-only or test cell by its exact code, an answer cell by defining every function
+        and class the release's answer cell defines (the first such cell)."""
+        ids = [c.grade_id if c.grade_id in self.by_id else None for c in self.cells]
+        by_name: dict[str, int] = {}
+        by_code: dict[str, int] = {}
+        present = set(ids)
+        free = [i for i, c in enumerate(self.cells) if ids[i] is None and c.cell_type == "code"]
+        locked = {
+            _code(c.source): c.grade_id
+            for c in self.release.cells
+            if c.kind in LOCKED and c.grade_id not in present
+        }
+        for i in free:
+            gid = locked.pop(_code(self.cells[i].source), None)
+            if gid is not None:
+                ids[i] = gid
+                by_code[gid] = i
+        for gid, names in self.release.answer_names.items():
+            if gid in present or not names:
+                continue
+            for i in free:
+                if ids[i] is None and set(names) <= set(defined_names(self.cells[i].source)):
+                    ids[i] = gid
+                    by_name[gid] = i
+                    break
+        return ids, by_name, by_code
+
     @cached_property
     def seen(self) -> Counter:
-        """How many submitted cells carry each grade id, in order of first appearance."""
-        return Counter(c.grade_id for c in self.cells if c.grade_id)
+        """How many submitted cells are graded as each grade id, in order of first appearance;
+        grade ids the release does not have are counted too."""
+        ids = self.ids
+        return Counter(
+            ids[i] or c.grade_id for i, c in enumerate(self.cells) if ids[i] or c.grade_id
+        )
+
+
+def _code(source: str) -> str:
+    """A cell's code as compared with the release: trailing spaces and blank lines aside."""
+    return "\n".join(line.rstrip() for line in source.strip().splitlines())
+
+
+def cell_label(i: int) -> str:
+    """A submitted cell as a person counts them in the notebook (markdown cells included)."""
+    return f"cell {i + 1}"
 
 
 # --------------------------------------------------------------------------- refusals
@@ -86,14 +149,40 @@ def large_file(s: Submitted) -> list[str]:
 
 
 def other_notebook(s: Submitted) -> list[str]:
-    if s.release.cells and not set(s.seen) & set(s.by_id):
+    own = {c.grade_id for c in s.cells} & set(s.by_id)
+    if s.release.cells and not own and not s.by_name:
+        names = [n for names in s.release.answer_names.values() for n in names]
         raise Refused(
-            "this is not the notebook of this assignment (none of its graded cells are there)."
+            "this is not the notebook of this assignment (none of its graded cells are there, "
+            f"and no cell defines {', '.join(names[:3])}{' ...' if len(names) > 3 else ''})."
         )
     return []
 
 
 # --------------------------------------------------------------------------- cells
+def matched(s: Submitted) -> list[str]:
+    """Cells graded as the release's cells although their grade ids were lost or renamed: one
+    line that says how, for the instructor to confirm."""
+    if not s.by_name and not s.by_code:
+        return []
+    how = []
+    for gid, i in s.by_name.items():
+        names, old = s.release.answer_names[gid], s.cells[i].grade_id
+        notes = [f"defines {', '.join(names)}"] if names != (gid,) else []
+        notes += [f"grade id {show(old, 30)}"] if old else []
+        how.append(f"{gid} = your {cell_label(i)}" + (f" ({'; '.join(notes)})" if notes else ""))
+    line = (
+        "the nbgrader metadata of some cells was lost or their grade ids renamed (cells copied "
+        "into a new notebook?), so they were matched to the assignment's cells: "
+    )
+    parts = []
+    if how:
+        parts.append("answer cells by the functions they define: " + "; ".join(how))
+    if s.by_code:
+        parts.append(f"{len(s.by_code)} read-only or test cell(s) by their unchanged code")
+    return [line + ", and ".join(parts) + ". The instructor should confirm this match."]
+
+
 def foreign_or_repeated(s: Submitted) -> list[str]:
     """Grade ids the release does not have, and graded cells that appear more than once."""
     out = []
@@ -152,13 +241,17 @@ def _locked_changes(c: CellView, ref: Cell) -> list[str]:
 
 
 def changed(s: Submitted) -> list[str]:
-    """Edited locked cells and answer cells that are no longer code, in the notebook's order."""
+    """Edited locked cells and answer cells that are no longer code, in the notebook's order.
+    (A locked cell matched by its code is unchanged but for the metadata ``matched`` names.)"""
     out, first = [], set()
-    for c in s.cells:
-        ref = s.by_id.get(c.grade_id) if c.grade_id else None
+    for i, c in enumerate(s.cells):
+        gid = s.ids[i]
+        ref = s.by_id.get(gid) if gid else None
         if ref is None or ref.grade_id in first:
             continue
         first.add(ref.grade_id)
+        if ref.kind in LOCKED and s.by_code.get(gid) == i:
+            continue
         if ref.kind in LOCKED:
             out += _locked_changes(c, ref)
         elif ref.kind == "answer" and c.cell_type != "code":
@@ -167,7 +260,7 @@ def changed(s: Submitted) -> list[str]:
 
 
 REFUSALS = (too_much_source, too_many_code_cells, large_file, other_notebook)
-CELL_CHECKS = (foreign_or_repeated, deleted, changed)
+CELL_CHECKS = (matched, foreign_or_repeated, deleted, changed)
 
 
 # --------------------------------------------------------------------------- what runs
@@ -181,10 +274,10 @@ def cells_to_run(s: Submitted) -> list[tuple[str, str, str]]:
     ]
     used: Counter = Counter()
     for i, c in enumerate(s.cells):
-        ref = s.by_id.get(c.grade_id) if c.grade_id else None
+        ref = s.by_id.get(s.ids[i]) if s.ids[i] else None
         if ref is None:
             if c.cell_type == "code":
-                run.append((f"cell {i + 1}", c.source, "student"))  # as a person counts
+                run.append((cell_label(i), c.source, "student"))
             continue
         gid = ref.grade_id
         used[gid] += 1
@@ -199,8 +292,8 @@ def cells_to_run(s: Submitted) -> list[tuple[str, str, str]]:
 def answered_written(s: Submitted) -> set[str]:
     """Written answers whose first copy differs from the release's text."""
     out, first = set(), set()
-    for c in s.cells:
-        ref = s.by_id.get(c.grade_id) if c.grade_id else None
+    for i, c in enumerate(s.cells):
+        ref = s.by_id.get(s.ids[i]) if s.ids[i] else None
         if ref is None or ref.kind != "written" or ref.grade_id in first:
             continue
         first.add(ref.grade_id)
@@ -234,4 +327,17 @@ def plan_submission(raw: bytes, release: Release, problem: str | None = None) ->
         plan.findings += check(s)
     plan.cells = cells_to_run(s)
     plan.answered_written = answered_written(s)
+    plan.matched = {gid: cell_label(i) for gid, i in s.by_name.items()}
     return plan
+
+
+def answer_sources(cells: list[CellView], release: Release) -> dict[str, str]:
+    """The code of each answer cell as graded (the first copy; matched by name where its grade
+    id was lost), for the autograded notebook."""
+    s = Submitted(b"", cells, release)
+    out: dict[str, str] = {}
+    for i, c in enumerate(cells):
+        gid = s.ids[i]
+        if gid and gid not in out and s.by_id[gid].kind in ("answer", "written"):
+            out[gid] = c.source
+    return out

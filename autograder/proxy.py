@@ -282,7 +282,7 @@ def cell_death(label: str, code: str, kind: str, e: WorkerDied) -> str:
         hint = SIGNAL_HINTS.get(str(e.detail))
         what = f"ended the grading process ({e.detail}{': ' + hint if hint else ''})"
     elif e.cause == "fork":
-        what = "started processes of its own (fork), which are not allowed here; it was stopped"
+        what = "started more processes (fork), which is not allowed; it was stopped"
     else:
         what = f"broke the grading process ({e})"
     return f"{who} {what}. It was skipped: the rest of the notebook was run without it."

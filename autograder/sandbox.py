@@ -78,7 +78,7 @@ class _TooManyObjects(Exception):
 
 
 class _ProcessLimit(Exception):
-    """The worker's processes have filled its pids cgroup for a while."""
+    """The worker's processes have filled its pids cgroup for a while, or outlive a request."""
 
 
 class SandboxedWorker:
@@ -272,26 +272,20 @@ class SandboxedWorker:
                     break
             else:
                 raise ValueError("too many replies")
-            n = self._processes()
             if self.baseline is None:
-                self.baseline = n
-            elif n is not None and n > self.baseline:
-                self._died()
-                raise WorkerDied(  # no count: it varies from run to run
-                    "your code left processes of its own running (fork); the worker was stopped",
-                    "fork",
-                )
+                self.baseline = self._processes()
+            elif self._forked():
+                raise _ProcessLimit
         except WorkerDied:
             raise
         except _ProcessLimit:
             self._died()
-            raise WorkerDied(
-                f"your code started processes up to the limit ({self.limits.processes}; a fork "
-                "bomb?); the worker was stopped",
-                "fork",
-            ) from None
+            raise self._fork_death() from None
         except TimeoutError:
+            forked = self._forked()  # a fork bomb may be slow to fill the limit: the same end
             self._died()
+            if forked:
+                raise self._fork_death() from None
             raise WorkerDied(
                 f"no answer within {timeout:g} s (an infinite loop, or far too slow); "
                 "the worker was stopped",
@@ -324,6 +318,20 @@ class SandboxedWorker:
                 "grading channel?); the worker was stopped"
             ) from None
         return reply
+
+    def _forked(self) -> bool:
+        """Whether the worker has more processes than after its first reply."""
+        n = self._processes()
+        return self.baseline is not None and n is not None and n > self.baseline
+
+    def _fork_death(self) -> WorkerDied:
+        """One message for every way a fork ends a worker: left running, up to the limit, or
+        still forking when time ran out (which of these happens first varies from run to run)."""
+        return WorkerDied(
+            "your code started more processes (fork), which is not allowed; the worker was "
+            f"stopped with all of them (at most {self.limits.processes} may run at once)",
+            "fork",
+        )
 
     def _died(self) -> None:
         self.deaths += 1

@@ -1,0 +1,167 @@
+"""Every submission gets a grade, even one whose own code ends or hangs the grading worker.
+
+The killers of tests/fixtures/killers/ (os._exit, a loop that ignores signals, a segfault, a
+fork bomb, a huge allocation, a long sleep, an endless walk of the file system; each in a cell
+added above the first answer, at the top of an answer cell, and inside a function only the
+tests call) are graded in one batch by the real grading command, in the real sandbox, beside
+the ``correct`` and ``mistakes`` samples. Each killer gets a result, a feedback file and a CSV
+row; the cell or function at fault is named in the feedback; exactly the exercise it sits in
+scores 0; the samples keep their grades; a second run gives the same result files. A sandbox
+that cannot start at all leaves the students ungraded, says so one line each, and exits with a
+non-zero status.
+
+Short limits (``--limit``) keep the batch quick: each hang costs its timeout once.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder import isolation
+from autograder.release import load_release
+from tests.conftest import COURSE, GENERATED
+
+ROOT = Path(__file__).resolve().parents[1]
+A = "01_rnn"
+LIMITS = ("cell_seconds=2", "call_seconds=3", "memory_bytes=1342177280", "processes=64")
+
+pytestmark = pytest.mark.skipif(
+    isolation.BWRAP is None, reason="bubblewrap is not installed: killers would run unconfined"
+)
+
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+killers = _load("killer_fixtures", ROOT / "tests" / "fixtures" / "killers" / "build.py")
+
+
+def grade(course: Path, *extra: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The grading command, as an instructor runs it (no gradebook: the exports are checked)."""
+    cmd = [sys.executable, "-m", "autograder", "grade", A, "--course", str(course)]
+    cmd += ["--no-progress", "--no-gradebook", *extra]
+    for limit in LIMITS:
+        cmd += ["--limit", limit]
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, timeout=900)
+
+
+def fresh_course(dest: Path) -> Path:
+    shutil.copytree(
+        COURSE, dest, ignore=shutil.ignore_patterns(*GENERATED, "__pycache__", ".nbgrader.log")
+    )
+    return dest
+
+
+def results(course: Path) -> dict[str, dict]:
+    out = {}
+    for p in sorted((course / "grading" / A / "results").glob("*.json")):
+        data = json.loads(p.read_text())
+        data.pop("seconds")
+        out[p.stem] = data
+    return out
+
+
+class Graded:
+    def __init__(self, course, cases, first, again, proc):
+        self.course, self.cases, self.first, self.again, self.proc = (
+            course,
+            cases,
+            first,
+            again,
+            proc,
+        )
+
+    def feedback(self, student: str) -> str:
+        return (self.course / "grading" / A / "feedback" / f"{student}.md").read_text()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> Graded:
+    course = fresh_course(tmp_path_factory.mktemp("killers") / "course")
+    cases = killers.build_all(course)
+    proc = grade(course)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    first = results(course)
+    again = grade(course, "--force")  # every submission graded anew
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    return Graded(course, cases, first, results(course), proc)
+
+
+def test_every_submission_is_graded_with_a_feedback_file_and_a_csv_row(graded):
+    students = set(graded.cases) | {"correct", "mistakes"}
+    assert set(graded.first) == students  # 100 % graded
+    assert "NOT GRADED" not in graded.proc.stdout
+    assert "grader failed" not in graded.proc.stdout, graded.proc.stdout[-3000:]
+    assert "read-only cell" not in graded.proc.stdout  # the killers are the students' cells
+    with open(graded.course / "grading" / A / "grades.csv") as f:
+        rows = {row["student"]: row for row in csv.DictReader(f)}
+    assert set(rows) == students
+    for s in students:
+        assert graded.feedback(s).startswith(f"# Feedback: {A}, {s}")
+
+
+def test_a_rerun_gives_identical_results(graded):
+    assert graded.again == graded.first
+
+
+@pytest.mark.parametrize("name", [c.name for c in killers.cases()])
+def test_only_the_exercise_the_killer_sits_in_is_lost(graded, name):
+    case = graded.cases[name]
+    points = {c.grade_id.removeprefix("test_"): c.points for c in load_release(A).cells}
+    got = {ex: r["score"] for ex, r in graded.first[name]["exercises"].items()}
+    expected = {ex: 0.0 if ex == case.zero else points[ex] for ex in got}
+    assert got == pytest.approx(expected), graded.first[name]["events"]
+    feedback = graded.feedback(name)
+    assert re.search(case.message, feedback), feedback[:3000]
+
+
+def test_the_summary_names_the_students_cell(graded):
+    out = graded.proc.stdout
+    assert re.search(
+        r"^exit_above: your cell 6 \(the one starting 'import os'\) ended the grading process "
+        r"\(exit code 7",
+        out,
+        re.M,
+    ), out[-3000:]
+    assert re.search(r"^sleep_top: your answer cell clip_by_global_norm never finished", out, re.M)
+
+
+def test_the_samples_keep_their_grades(graded):
+    assert graded.first["correct"]["score"] == 14
+    assert graded.first["mistakes"]["score"] == 2
+    for s in ("correct", "mistakes"):
+        assert graded.first[s]["events"] == [], graded.first[s]["events"]
+
+
+def test_a_sandbox_that_cannot_start_leaves_students_ungraded_and_says_so(tmp_path):
+    """A broken bubblewrap (it exits at once): nothing can run, so no grade is given; the
+    summary has one line per student and the exit status is 1."""
+    course = fresh_course(tmp_path / "course")
+    killers.write(course, {s: killers.sample(course, s) for s in ("correct", "mistakes")})
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "bwrap").write_text("#!/bin/sh\nexit 1\n")
+    (fake / "bwrap").chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"}
+    proc = grade(course, "--jobs", "1", env=env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("NOT GRADED")]
+    assert len(lines) == 2, proc.stdout
+    for line, student in zip(lines, ("correct", "mistakes"), strict=True):
+        assert line.startswith(f"NOT GRADED {student}: the sandbox could not run"), line
+    assert not list((course / "grading" / A / "results").glob("*.json"))
