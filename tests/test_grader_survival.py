@@ -15,7 +15,9 @@ Short limits (``--limit``) keep the batch quick: each hang costs its timeout onc
 
 from __future__ import annotations
 
+import atexit
 import csv
+import functools
 import importlib.util
 import json
 import os
@@ -23,6 +25,8 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -49,6 +53,11 @@ def _load(name: str, path: Path):
 
 
 killers = _load("killer_fixtures", ROOT / "tests" / "fixtures" / "killers" / "build.py")
+matching = _load("matching_fixtures", ROOT / "tests" / "fixtures" / "matching" / "build.py")
+# graded a second time, to show that the results do not change: every class whose outcome could
+# depend on timing (what a fork, an exit, a crash or an allocation meets first), at every
+# position; the three hangs end by their timeout, by construction, and are not run twice
+RERUN = ("fork_bomb", "exit", "segfault", "memory_hog")
 
 
 def grade(course: Path, *extra: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -76,34 +85,47 @@ def results(course: Path) -> dict[str, dict]:
     return out
 
 
+@dataclass
 class Graded:
-    def __init__(self, course, cases, first, again, proc):
-        self.course, self.cases, self.first, self.again, self.proc = (
-            course,
-            cases,
-            first,
-            again,
-            proc,
-        )
+    course: Path
+    cases: dict  # killer cases by student
+    totals: dict[str, float]  # matching cases: student -> total
+    first: dict[str, dict]  # results of the batch
+    again: dict[str, dict]  # results of the second run (the RERUN classes)
+    proc: subprocess.CompletedProcess
 
     def feedback(self, student: str) -> str:
         return (self.course / "grading" / A / "feedback" / f"{student}.md").read_text()
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory) -> Graded:
-    course = fresh_course(tmp_path_factory.mktemp("killers") / "course")
+@functools.cache
+def shared_batch() -> Graded:
+    """One batch for this module and tests/test_grader_matching.py: the killers, the matching
+    cases and the two samples, graded by the command; then the RERUN classes in a second course
+    folder, graded anew from the same files."""
+    tmp = Path(tempfile.mkdtemp(prefix="grader-survival-"))
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
+    course = fresh_course(tmp / "course")
     cases = killers.build_all(course)
+    totals = matching.build_all(course)
     proc = grade(course)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    first = results(course)
-    again = grade(course, "--force")  # every submission graded anew
+    second = fresh_course(tmp / "again")
+    names = [n for n, c in cases.items() if c.killer in RERUN]
+    for name in names:
+        shutil.copytree(course / "submitted" / name, second / "submitted" / name)
+    again = grade(second)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
-    return Graded(course, cases, first, results(course), proc)
+    return Graded(course, cases, totals, results(course), results(second), proc)
+
+
+@pytest.fixture
+def graded() -> Graded:
+    return shared_batch()
 
 
 def test_every_submission_is_graded_with_a_feedback_file_and_a_csv_row(graded):
-    students = set(graded.cases) | {"correct", "mistakes"}
+    students = set(graded.cases) | set(graded.totals) | {"correct", "mistakes"}
     assert set(graded.first) == students  # 100 % graded
     assert "NOT GRADED" not in graded.proc.stdout
     assert "grader failed" not in graded.proc.stdout, graded.proc.stdout[-3000:]
@@ -116,7 +138,8 @@ def test_every_submission_is_graded_with_a_feedback_file_and_a_csv_row(graded):
 
 
 def test_a_rerun_gives_identical_results(graded):
-    assert graded.again == graded.first
+    assert graded.again  # the RERUN classes, at every position
+    assert graded.again == {name: graded.first[name] for name in graded.again}
 
 
 @pytest.mark.parametrize("name", [c.name for c in killers.cases()])
