@@ -82,7 +82,7 @@ class RemoteStudent:
             worker = self.factory()
             try:
                 worker.start()
-            except (OSError, WorkerDied) as e:  # nothing of the student's has run yet
+            except Exception as e:  # nothing of the student's has run yet: the machine's fault
                 raise SandboxError(f"the sandboxed worker did not start ({e})") from None
             self.worker = worker
             try:  # a first request that runs no student code: the worker's baseline

@@ -91,7 +91,7 @@ def test_a_notebook_that_matches_nothing_is_refused_clearly():
 def matched_batch():
     """The batch of tests/test_grader_survival.py, which holds these cases too."""
     batch = shared_batch()
-    return batch.course, batch.proc.stdout
+    return batch.course, batch.out
 
 
 @needs_bwrap
@@ -118,7 +118,7 @@ def test_matched_notebooks_get_the_grade_of_their_answers(matched_batch, name):
         for text in (feedback, summary):  # and so do the feedback and the summary line
             assert "matched to the assignment's cells" in text
             assert "rnn_step_forward = your cell" in text
-    if expected == 13:
+    if name in ("tests_emptied", "all_stripped"):  # the release's tests caught the mistake
         assert result["exercises"]["clip_by_global_norm"]["score"] == 0
 
 
