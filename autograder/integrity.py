@@ -265,13 +265,19 @@ CELL_CHECKS = (matched, foreign_or_repeated, deleted, changed)
 
 # --------------------------------------------------------------------------- what runs
 def cells_to_run(s: Submitted) -> list[tuple[str, str, str]]:
-    """(label, code, kind) in order: deleted read-only cells first, then the notebook's cells,
-    read-only ones from the release, answers and the student's own code cells as submitted."""
-    run = [
-        (c.grade_id, c.source, "given")
-        for c in s.release.cells
-        if c.kind == "given" and c.grade_id not in s.seen
-    ]
+    """(label, code, kind) in the notebook's order: read-only cells from the release, answers
+    and the student's own code cells as submitted. A deleted read-only cell runs where the
+    release has it: before the first cell that comes after it there (so that it finds what the
+    read-only cells before it made, as in the release)."""
+    order = {c.grade_id: k for k, c in enumerate(s.release.cells)}
+    pending = [c for c in s.release.cells if c.kind == "given" and c.grade_id not in s.seen]
+    run: list[tuple[str, str, str]] = []
+
+    def deleted_before(position: int) -> None:
+        while pending and order[pending[0].grade_id] < position:
+            c = pending.pop(0)
+            run.append((c.grade_id, c.source, "given"))
+
     used: Counter = Counter()
     for i, c in enumerate(s.cells):
         ref = s.by_id.get(s.ids[i]) if s.ids[i] else None
@@ -280,12 +286,14 @@ def cells_to_run(s: Submitted) -> list[tuple[str, str, str]]:
                 run.append((cell_label(i), c.source, "student"))
             continue
         gid = ref.grade_id
+        deleted_before(order[gid])
         used[gid] += 1
         if ref.kind == "given" and used[gid] == 1:
             run.append((gid, ref.source, "given"))
         elif ref.kind == "answer" and c.cell_type == "code":
             label = gid if used[gid] == 1 else f"{gid} (copy {used[gid]})"
             run.append((label, c.source, "student"))
+    deleted_before(len(order))
     return run
 
 

@@ -29,6 +29,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from autograder import isolation
@@ -55,10 +56,12 @@ def _load(name: str, path: Path):
 
 killers = _load("killer_fixtures", ROOT / "tests" / "fixtures" / "killers" / "build.py")
 matching = _load("matching_fixtures", ROOT / "tests" / "fixtures" / "matching" / "build.py")
-# graded a second time, to show that the results do not change: every class whose outcome could
-# depend on timing (what a fork, an exit, a crash or an allocation meets first), at every
-# position; the three hangs end by their timeout, by construction, and are not run twice
-RERUN = ("fork_bomb", "exit", "segfault", "memory_hog")
+# graded a second time, to show that the results do not change: the classes whose outcome
+# depends on timing (how far a fork bomb gets before it is seen, whether an exit's code arrives
+# before the pipe closes), at every position. The three hangs end by their timeout, a segfault
+# by SIGSEGV and the huge allocation by the address-space limit at once, by construction; they
+# are not run twice, to keep the test's time down.
+RERUN = ("fork_bomb", "exit")
 
 
 def grade(course: Path, *extra: str) -> tuple[int, str]:
@@ -191,3 +194,22 @@ def test_a_sandbox_that_cannot_start_leaves_students_ungraded_and_says_so(tmp_pa
         assert line.startswith(f"NOT GRADED {student}: the sandbox could not run"), line
     assert "not graded; exit status 1" in out.splitlines()[-1]
     assert not list((course / "grading" / A / "results").glob("*.json"))
+
+
+def test_a_deleted_read_only_cell_runs_where_the_release_has_it():
+    """Deleted read-only cells used to run first of all, before the read-only cells they rely
+    on (course_helpers before setup's imports): the sandbox then seemed broken and the student
+    got no grade. They run in the release's order now."""
+    from autograder.integrity import plan_submission
+
+    release = load_release(A)
+    given = [g for g, _ in release.given]
+    for gone in given:
+        nb = killers.sample(COURSE, "correct")
+        nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != gone]
+        plan = plan_submission(nbformat.writes(nb).encode(), release)
+        ran = [label for label, _, kind in plan.cells if kind == "given"]
+        assert ran == given, (gone, ran)
+        labels = [label for label, _, _ in plan.cells]
+        first_answer = labels.index(release.answers_of[release.exercises[0]][0])
+        assert all(labels.index(g) < first_answer for g in given if g != "course_helpers")
