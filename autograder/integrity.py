@@ -66,7 +66,8 @@ class Submitted:
 
     @property
     def by_code(self) -> dict[str, int]:
-        """Locked grade id -> index of the cell matched to it by its code."""
+        """Locked or written grade id -> index of the cell matched to it by its code (by its
+        question's, for a written answer)."""
         return self._matching[2]
 
     @cached_property
@@ -74,8 +75,9 @@ class Submitted:
         """The grade id each submitted cell is graded as: its own where the release has it;
         for a cell without one (metadata lost) or with one the release does not have (renamed),
         the id of a release cell that is nowhere else in the submission and that it matches: a
-        read-only or test cell by its exact code, an answer cell by defining every function
-        and class the release's answer cell defines (the first such cell)."""
+        read-only or test cell by its exact code, a written answer by following the text of its
+        question, an answer cell by defining every function and class the release's answer
+        cell defines (the first such cell)."""
         ids = [c.grade_id if c.grade_id in self.by_id else None for c in self.cells]
         by_name: dict[str, int] = {}
         by_code: dict[str, int] = {}
@@ -91,6 +93,14 @@ class Submitted:
             if gid is not None:
                 ids[i] = gid
                 by_code[gid] = i
+        questions = {_code(q): gid for gid, q in self.release.questions if gid not in present}
+        for i, c in enumerate(self.cells[:-1]):  # a written answer: the cell after its question
+            gid = questions.get(_code(c.source)) if ids[i] is None and c.source.strip() else None
+            after = self.cells[i + 1]
+            if gid and ids[i + 1] is None and after.cell_type == "markdown":
+                ids[i + 1] = gid
+                by_code[gid] = i + 1
+                del questions[_code(c.source)]
         for gid, names in self.release.answer_names.items():
             if gid in present or not names:
                 continue
@@ -178,8 +188,13 @@ def matched(s: Submitted) -> list[str]:
     parts = []
     if how:
         parts.append("answer cells by the functions they define: " + "; ".join(how))
-    if s.by_code:
-        parts.append(f"{len(s.by_code)} read-only or test cell(s) by their unchanged code")
+    written = [
+        f"{g} = your {cell_label(i)}" for g, i in s.by_code.items() if g in s.release.written
+    ]
+    if written:
+        parts.append("written answers as the cell after their question: " + "; ".join(written))
+    if len(s.by_code) > len(written):
+        parts.append(f"{len(s.by_code) - len(written)} read-only or test cell(s) by their code")
     return [line + ", and ".join(parts) + ". The instructor should confirm this match."]
 
 

@@ -91,6 +91,9 @@ class Release:
     # what a result depends on besides the submitted file: the release, the instructor's
     # solution (which decides where the visible tests run), the suites and the grader's version
     key_material: bytes
+    # (written answer's grade id, the text of the ordinary cell right before it: its question),
+    # how a written answer that lost its metadata is found
+    questions: tuple[tuple[str, str], ...] = ()
 
     @cached_property
     def tests(self) -> dict[str, Cell]:
@@ -156,13 +159,16 @@ def load_release(assignment: str, course: Path = COURSE) -> Release:
     """Read and parse the released notebook (and the instructor's, for the key) once."""
     raw = release_notebook(course, assignment).read_bytes()
     nb = nbformat.reads(raw.decode(), as_version=4)
-    cells = []
+    cells, questions, before = [], [], None
     for c in nb.cells:
         kind = cell_kind(c.metadata)
         if kind:
             m = c.metadata["nbgrader"]
             points, checksum = float(m.get("points", 0)), m.get("checksum", "")
             cells.append(Cell(m["grade_id"], kind, c.source, points, checksum, cell_flags(m)))
+            if kind == "written" and before is not None:
+                questions.append((m["grade_id"], before))
+        before = c.source if not kind else None
     src = source_notebook(course, assignment)
     material = (
         raw + (src.read_bytes() if src.is_file() else b"") + suites_digest(assignment).encode()
@@ -173,4 +179,5 @@ def load_release(assignment: str, course: Path = COURSE) -> Release:
         tuple(cells),
         frozenset(c.source for c in nb.cells if c.cell_type == "code"),
         material,
+        tuple(questions),
     )
