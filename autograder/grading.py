@@ -138,6 +138,7 @@ def grade_submission(job: Job) -> SubmissionResult:
                 continue
             res.hidden_passed, res.hidden_total = len(outcome.passed), outcome.total
             res.failures = dict(outcome.failed)
+            res.mistakes = dict(outcome.mistakes)
             res.score = outcome.score(res.points) if res.visible_passed else 0.0
         if proxy.broken is not None:  # no grade from a sandbox that failed on its own
             raise proxy.broken
