@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     from autograder.config import COURSE, release_notebook
     from autograder.export import write_all
     from autograder.gradebook import GradebookError
+    from autograder.release import load_release
 
     course = Path(args.course).resolve() if args.course else COURSE
     release = release_notebook(course, args.assignment)
@@ -80,7 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         print("no submission was graded.")
         return 0
     table = {r.student: {f"test_{k}": e.score for k, e in r.exercises.items()} for r in results}
-    maxima = {f"test_{k}": e.points for k, e in results[0].exercises.items()}
+    # columns in the notebook's order (a result read back from its file has its keys sorted)
+    first = results[0].exercises
+    order = [k for k in load_release(args.assignment, course).exercises if k in first]
+    maxima = {f"test_{k}": first[k].points for k in order + sorted(set(first) - set(order))}
     print(format_table(table, maxima).rsplit("\n", 1)[0])
     for r in results:
         if r.findings or r.events:

@@ -78,8 +78,9 @@ def max_points(db_url: str, assignment: str) -> dict[str, float]:
 
 
 def format_table(table: dict[str, dict[str, float]], maxima: dict[str, float]) -> str:
-    """A fixed-width table: one row per student, one column per graded cell, and the total."""
-    cols = sorted(maxima)
+    """A fixed-width table: one row per student, one column per graded cell in the order of
+    ``maxima`` (the grading command gives the notebook's order), and the total."""
+    cols = list(maxima)
     short = [c.removeprefix("test_") for c in cols]
     width = max(8, *(len(s) for s in short))
     first = max(12, *(len(name) + 1 for name in table)) if table else 12
