@@ -1,4 +1,6 @@
-"""Command line: ``python -m autograder grade <assignment> [submission.ipynb ...]``."""
+"""Command line: ``python -m autograder grade <assignment> [submission.ipynb ...]``, then
+``python -m autograder report <assignment>`` (the class report, from the result files) and
+``python -m autograder similarity <assignment>`` (answers that look copied)."""
 
 from __future__ import annotations
 
@@ -30,7 +32,26 @@ def main(argv: list[str] | None = None) -> int:
         help="start a new sandbox for every submission instead of forking a warm worker "
         "(the same isolation, slower; for comparing or debugging)",
     )
+    r = sub.add_parser(
+        "report",
+        help="the class report (HTML and CSV) from the result files of `grade`, no regrading",
+    )
+    r.add_argument("assignment", help="assignment name, e.g. 01_rnn")
+    r.add_argument("--course", default=None, help="nbgrader course folder (default: course/)")
+    s = sub.add_parser(
+        "similarity",
+        help="pairs of submissions whose answer cells look copied (HTML and CSV), as evidence "
+        "for a person to read, never a grade",
+    )
+    s.add_argument("assignment", help="assignment name, e.g. 01_rnn")
+    s.add_argument("submissions", nargs="*", help="notebook files (default: course/submitted)")
+    s.add_argument("--course", default=None, help="nbgrader course folder (default: course/)")
+    s.add_argument("--top", type=int, default=5, help="pairs listed per exercise (default 5)")
     args = parser.parse_args(argv)
+    if args.command == "report":
+        return report(args)
+    if args.command == "similarity":
+        return similarity(args)
 
     from autograder import isolation, warm
     from autograder.batch import collect, grade_batch
@@ -94,6 +115,66 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(results)} submissions in {secs:.1f} s (grading {graded_s:.1f} s, gradebook and "
         f"exports {secs - graded_s:.1f} s); results in {where.get('results', '-')}"
     )
+    return 0
+
+
+def report(args) -> int:
+    from autograder.config import COURSE
+    from autograder.report import ReportError, write_report
+
+    course = Path(args.course).resolve() if args.course else COURSE
+    try:
+        where = write_report(course, args.assignment)
+    except ReportError as e:
+        print(e, file=sys.stderr)
+        return 2
+    print(f"class report: {where['html']}")
+    print(f"its numbers:  {where['csv']}")
+    print(f"feedback pages it links to: {where['feedback']}/<student>.html")
+    return 0
+
+
+def similarity(args) -> int:
+    from autograder.batch import collect
+    from autograder.config import COURSE, release_notebook
+    from autograder.similarity import FLAG_SCORE, FLAG_SHARED, write_similarity
+
+    course = Path(args.course).resolve() if args.course else COURSE
+    if not release_notebook(course, args.assignment).is_file():
+        print(
+            f"no released notebook at {release_notebook(course, args.assignment)}: run "
+            "`make course` first (the release's starter code is left out of the comparison).",
+            file=sys.stderr,
+        )
+        return 2
+    if args.top < 1:
+        print("--top must be at least 1.", file=sys.stderr)
+        return 2
+    pairs, problems = collect(args.assignment, course, args.submissions, None)
+    for p in problems:
+        print("note:", p)
+    if len(pairs) < 2:
+        print(
+            f"{len(pairs)} submission(s) of {args.assignment} found (course/submitted/<student>/"
+            f"{args.assignment}/{args.assignment}.ipynb): nothing to compare.",
+            file=sys.stderr,
+        )
+        return 2
+    comparison, where = write_similarity(course, args.assignment, dict(pairs), args.top)
+    for p in comparison.problems:
+        print("note:", p)
+    print(
+        f"{len(pairs)} submissions compared in {comparison.seconds:.1f} s; flagged (score >= "
+        f"{FLAG_SCORE:g}, >= {FLAG_SHARED} shared subtrees) pairs per exercise, most similar first:"
+    )
+    for exercise in comparison.exercises:
+        flagged = [p for p in comparison.pairs[exercise] if p.flagged]
+        shown = ", ".join(f"{p.a.student}+{p.b.student} {p.score:.2f}" for p in flagged[:3])
+        more = f" and {len(flagged) - 3} more" if len(flagged) > 3 else ""
+        print(f"  {exercise}: {shown + more if flagged else 'none'}")
+    print(f"side by side: {where['html']}")
+    print(f"pairs:        {where['csv']}")
+    print("Similar code is a reason to read two answers, not proof of copying; never a grade.")
     return 0
 
 

@@ -20,13 +20,13 @@ from __future__ import annotations
 import hashlib
 import re
 
-_NUMBER = re.compile(r"\d+(?:\.\d+)?(?:e[+-]?\d+)?")
+NUMBER = re.compile(r"\d+(?:\.\d+)?(?:e[+-]?\d+)?")
 _noted: list[str] = []
 
 
 def mistake_key(message: str) -> str:
     """A stable key for a mistake's message, e.g. ``"dh-next-is-not-carried-3f9c2a1b"``."""
-    pattern = _NUMBER.sub("#", " ".join(message.split()))
+    pattern = NUMBER.sub("#", " ".join(message.split()))
     words = re.findall(r"[a-z]+", pattern.lower())[:6]
     digest = hashlib.sha256(pattern.encode()).hexdigest()[:8]
     return "-".join([*words, digest])
