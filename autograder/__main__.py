@@ -9,8 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-from autograder.gradebook import format_table
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
@@ -57,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     from autograder.batch import collect, grade_batch
     from autograder.config import COURSE, release_notebook
     from autograder.export import write_all
-    from autograder.gradebook import GradebookError
+    from autograder.gradebook import GradebookError, format_table
     from autograder.release import load_release
 
     course = Path(args.course).resolve() if args.course else COURSE
