@@ -227,6 +227,7 @@ td.n, th.n { text-align: right; white-space: nowrap; }
 .note { color: #555; font-size: 0.9em; }
 .bar { display: inline-block; height: 0.7em; background: #e7298a; vertical-align: middle; }
 img { display: block; }
+.row { display: flex; gap: 1.5em; align-items: center; }
 """
 
 
@@ -286,9 +287,11 @@ def report_html(
     full_total = sum(t >= best - 1e-9 for t in totals)
     out += [
         "<h2>The whole assignment</h2>",
-        f'<img alt="distribution of total scores" src="{score_plot(totals, best, "total")}">',
+        f'<div class="row"><img alt="distribution of total scores" '
+        f'src="{score_plot(totals, best, "total")}">',
         f"<p>Mean {statistics.fmean(totals):.3g} of {best:g}, median "
-        f"{statistics.median(totals):.3g}; full marks: {_pct(full_total, n)} ({full_total}).</p>",
+        f"{statistics.median(totals):.3g}; full marks: {_pct(full_total, n)} ({full_total}).</p>"
+        "</div>",
         "<table><tr><th>exercise</th><th class=n>points</th><th class=n>full marks</th>"
         "<th class=n>mean</th><th class=n>not answered</th><th class=n>visible tests failed"
         "</th><th>most common named mistake</th></tr>",
@@ -309,12 +312,12 @@ def report_html(
         plot = score_plot(list(ex.scores.values()), ex.points, ex.name)
         out += [
             f'<h2 id="e-{_anchor(ex.name)}">{name} ({ex.points:g} points)</h2>',
-            f'<img alt="distribution of scores of {name}" src="{plot}">',
-            f"<p>Full marks: <b>{_pct(len(ex.full), n)}</b> ({len(ex.full)} of {n}). "
+            f'<div class="row"><img alt="distribution of scores of {name}" src="{plot}">',
+            f"<p>Full marks: <b>{_pct(len(ex.full), n)}</b> ({len(ex.full)} of {n}).<br>"
             f"Visible tests failed (so the exercise earned nothing): "
             f"{_pct(len(ex.visible_failed), n)} answered it "
             f"({len(ex.visible_failed)}), {_pct(len(ex.not_answered), n)} did not answer "
-            f"({len(ex.not_answered)}).</p>",
+            f"({len(ex.not_answered)}).</p></div>",
         ]
         if ex.mistakes:
             out.append(
