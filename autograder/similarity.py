@@ -60,6 +60,9 @@ COMMON_MIN = 10  # ...when the class has at least this many answers to the exerc
 FLAG_SCORE = 0.8  # pairs at or above this score, sharing at least FLAG_SHARED subtrees,
 FLAG_SHARED = 15  # are flagged for a person to read (a one-line answer has about 8)
 TOKEN_RUN = 5  # tokens per feature of a cell that does not parse
+MAX_FEATURES = 20_000  # a cell is compared by its first subtrees, up to this many (a long
+# answer has a few hundred; this bounds what a cell pasted full of code can cost)
+CHUNK = 1 << 15  # columns of the answers-by-subtrees matrix multiplied at a time
 PLACEHOLDER = "_v"
 _BARRIERS = (ast.Return, ast.Raise, ast.Break, ast.Continue, ast.Yield, ast.YieldFrom,
              ast.Await, ast.Global, ast.Nonlocal)  # fmt: skip
@@ -353,18 +356,16 @@ def score_pairs(exercise: str, answers: list[Answer]) -> list[Pair]:
     index: dict[tuple[int, int], int] = {}
     rows = []
     for ans in answers:
-        rows.append(
-            [
-                index.setdefault((k, i), len(index))
-                for k, c in ans.features.items()
-                for i in range(c)
-            ]
-        )
-    m = np.zeros((len(answers), len(index)), dtype=np.float32)
-    for r, cols in enumerate(rows):
-        m[r, cols] = 1.0
-    inter = m @ m.T
-    sizes = m.sum(axis=1)
+        tokens = [(k, i) for k, c in ans.features.items() for i in range(c)][:MAX_FEATURES]
+        rows.append(np.array([index.setdefault(t, len(index)) for t in tokens], dtype=np.int64))
+    n = len(answers)
+    inter = np.zeros((n, n))
+    for start in range(0, len(index), CHUNK):  # a block of columns at a time: bounded memory
+        m = np.zeros((n, min(CHUNK, len(index) - start)), dtype=np.float32)
+        for r, cols in enumerate(rows):
+            m[r, cols[(cols >= start) & (cols < start + CHUNK)] - start] = 1.0
+        inter += m @ m.T
+    sizes = np.array([len(cols) for cols in rows], dtype=float)
     union = sizes[:, None] + sizes[None, :] - inter
     score = np.where(union > 0, inter / np.maximum(union, 1), 0.0)
     i, j = np.triu_indices(len(answers), k=1)

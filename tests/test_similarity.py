@@ -275,3 +275,27 @@ def test_cells_that_do_not_parse_are_compared_by_their_tokens():
     pairs = score_pairs("f", answers)
     assert {pairs[0].a.student, pairs[0].b.student} == {"a", "b"} and pairs[0].score == 1.0
     assert all(p.score < 0.5 for p in pairs[1:])
+
+
+def test_scores_are_the_jaccard_index_of_the_multisets(monkeypatch):
+    """The matrix product, done a few columns at a time, gives every pair's multiset Jaccard
+    index as Counter arithmetic computes it."""
+    import random
+
+    import autograder.similarity as similarity
+
+    rng = random.Random(0)
+    answers = [
+        Answer(
+            f"s{i}", "", None, Counter({rng.randrange(300): rng.randrange(1, 3) for _ in range(80)})
+        )
+        for i in range(20)
+    ]
+    monkeypatch.setattr(similarity, "CHUNK", 7)
+    pairs = score_pairs("e", answers)
+    assert len(pairs) == 20 * 19 // 2
+    for p in pairs:
+        a, b = p.a.features, p.b.features
+        assert p.score == pytest.approx(sum((a & b).values()) / sum((a | b).values()), abs=1e-6)
+        assert p.shared == sum((a & b).values())
+    assert [p.score for p in pairs] == sorted((p.score for p in pairs), reverse=True)
