@@ -1,4 +1,6 @@
-"""Command line: ``python -m autograder grade <assignment> [submission.ipynb ...]``."""
+"""Command line: ``python -m autograder grade <assignment> [submission.ipynb ...]``, then
+``python -m autograder report <assignment>`` (the class report, from the result files) and
+``python -m autograder similarity <assignment>`` (answers that look copied)."""
 
 from __future__ import annotations
 
@@ -6,8 +8,6 @@ import argparse
 import sys
 import time
 from pathlib import Path
-
-from autograder.gradebook import format_table
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,13 +39,33 @@ def main(argv: list[str] | None = None) -> int:
         "cell_seconds=60 (a cell of the student's that runs longer is stopped, reported and "
         "skipped) or call_seconds=10 (one call of a student's function); repeatable",
     )
+    r = sub.add_parser(
+        "report",
+        help="the class report (HTML and CSV) from the result files of `grade`, no regrading",
+    )
+    r.add_argument("assignment", help="assignment name, e.g. 01_rnn")
+    r.add_argument("--course", default=None, help="nbgrader course folder (default: course/)")
+    s = sub.add_parser(
+        "similarity",
+        help="pairs of submissions whose answer cells look copied (HTML and CSV), as evidence "
+        "for a person to read, never a grade",
+    )
+    s.add_argument("assignment", help="assignment name, e.g. 01_rnn")
+    s.add_argument("submissions", nargs="*", help="notebook files (default: course/submitted)")
+    s.add_argument("--course", default=None, help="nbgrader course folder (default: course/)")
+    s.add_argument("--top", type=int, default=5, help="pairs listed per exercise (default 5)")
     args = parser.parse_args(argv)
+    if args.command == "report":
+        return report(args)
+    if args.command == "similarity":
+        return similarity(args)
 
     from autograder import isolation, warm
     from autograder.batch import collect, grade_batch, ungraded
     from autograder.config import COURSE, limits_with, release_notebook
     from autograder.export import write_all
     from autograder.gradebook import GradebookError
+    from autograder.release import load_release
 
     course = Path(args.course).resolve() if args.course else COURSE
     try:
@@ -96,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     if not results:
         print("no submission was graded.")
     else:
-        _summary(results)
+        _summary(results, list(load_release(args.assignment, course).exercises))
         secs = time.perf_counter() - t0
         print(
             f"{len(results)} submissions in {secs:.1f} s (grading {graded_s:.1f} s, gradebook "
@@ -110,13 +130,79 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _summary(results) -> None:
+def _summary(results, exercises: list[str]) -> None:
+    """The grade table, exercises in the notebook's order, then each student's findings."""
+    from autograder.gradebook import format_table
+
     table = {r.student: {f"test_{k}": e.score for k, e in r.exercises.items()} for r in results}
-    maxima = {f"test_{k}": e.points for k, e in results[0].exercises.items()}
+    # columns in the notebook's order (a result read back from its file has its keys sorted)
+    first = results[0].exercises
+    order = [k for k in exercises if k in first]
+    maxima = {f"test_{k}": first[k].points for k in order + sorted(set(first) - set(order))}
     print(format_table(table, maxima).rsplit("\n", 1)[0])
     for r in results:
         if r.findings or r.events:
             print(f"{r.student}: " + " ".join(r.findings + r.events))
+
+
+def report(args) -> int:
+    from autograder.config import COURSE
+    from autograder.report import ReportError, write_report
+
+    course = Path(args.course).resolve() if args.course else COURSE
+    try:
+        where = write_report(course, args.assignment)
+    except ReportError as e:
+        print(e, file=sys.stderr)
+        return 2
+    print(f"class report: {where['html']}")
+    print(f"its numbers:  {where['csv']}")
+    print(f"feedback pages it links to: {where['feedback']}/<student>.html")
+    return 0
+
+
+def similarity(args) -> int:
+    from autograder.batch import collect
+    from autograder.config import COURSE, release_notebook
+    from autograder.similarity import FLAG_SCORE, FLAG_SHARED, write_similarity
+
+    course = Path(args.course).resolve() if args.course else COURSE
+    if not release_notebook(course, args.assignment).is_file():
+        print(
+            f"no released notebook at {release_notebook(course, args.assignment)}: run "
+            "`make course` first (the release's starter code is left out of the comparison).",
+            file=sys.stderr,
+        )
+        return 2
+    if args.top < 1:
+        print("--top must be at least 1.", file=sys.stderr)
+        return 2
+    pairs, problems = collect(args.assignment, course, args.submissions, None)
+    for p in problems:
+        print("note:", p)
+    if len(pairs) < 2:
+        print(
+            f"{len(pairs)} submission(s) of {args.assignment} found (course/submitted/<student>/"
+            f"{args.assignment}/{args.assignment}.ipynb): nothing to compare.",
+            file=sys.stderr,
+        )
+        return 2
+    comparison, where = write_similarity(course, args.assignment, dict(pairs), args.top)
+    for p in comparison.problems:
+        print("note:", p)
+    print(
+        f"{len(pairs)} submissions compared in {comparison.seconds:.1f} s; flagged (score >= "
+        f"{FLAG_SCORE:g}, >= {FLAG_SHARED} shared subtrees) pairs per exercise, most similar first:"
+    )
+    for exercise in comparison.exercises:
+        flagged = [p for p in comparison.pairs[exercise] if p.flagged]
+        shown = ", ".join(f"{p.a.student}+{p.b.student} {p.score:.2f}" for p in flagged[:3])
+        more = f" and {len(flagged) - 3} more" if len(flagged) > 3 else ""
+        print(f"  {exercise}: {shown + more if flagged else 'none'}")
+    print(f"side by side: {where['html']}")
+    print(f"pairs:        {where['csv']}")
+    print("Similar code is a reason to read two answers, not proof of copying; never a grade.")
+    return 0
 
 
 if __name__ == "__main__":

@@ -6,9 +6,10 @@ prints.
 
 from __future__ import annotations
 
-from nbgrader.api import Gradebook
-
 from autograder.results import SubmissionResult
+
+# nbgrader.api is imported where it is used: it takes seconds, and the class report and the
+# similarity report, which import this module's neighbours, never need it.
 
 
 class GradebookError(Exception):
@@ -24,7 +25,7 @@ def write_gradebook(db_url: str, assignment: str, results: list[SubmissionResult
     """
     import warnings
 
-    from nbgrader.api import MissingEntry
+    from nbgrader.api import Gradebook, MissingEntry
     from sqlalchemy.exc import SAWarning
 
     with Gradebook(db_url) as gb, warnings.catch_warnings():
@@ -60,6 +61,8 @@ def scores(db_url: str, assignment: str) -> dict[str, dict[str, float]]:
 
     A cell nobody has graded yet (a written answer before manual grading) is left out.
     """
+    from nbgrader.api import Gradebook
+
     out: dict[str, dict[str, float]] = {}
     with Gradebook(db_url) as gb:
         for sub in gb.assignment_submissions(assignment):
@@ -72,14 +75,17 @@ def scores(db_url: str, assignment: str) -> dict[str, dict[str, float]]:
 
 
 def max_points(db_url: str, assignment: str) -> dict[str, float]:
+    from nbgrader.api import Gradebook
+
     with Gradebook(db_url) as gb:
         a = gb.find_assignment(assignment)
         return {c.name: float(c.max_score) for nb in a.notebooks for c in nb.grade_cells}
 
 
 def format_table(table: dict[str, dict[str, float]], maxima: dict[str, float]) -> str:
-    """A fixed-width table: one row per student, one column per graded cell, and the total."""
-    cols = sorted(maxima)
+    """A fixed-width table: one row per student, one column per graded cell in the order of
+    ``maxima`` (the grading command gives the notebook's order), and the total."""
+    cols = list(maxima)
     short = [c.removeprefix("test_") for c in cols]
     width = max(8, *(len(s) for s in short))
     first = max(12, *(len(name) + 1 for name in table)) if table else 12

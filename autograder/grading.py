@@ -163,9 +163,10 @@ def grade_submission(job: Job) -> SubmissionResult:
                 continue
             res.hidden_passed, res.hidden_total = len(outcome.passed), outcome.total
             res.failures = dict(outcome.failed)
+            res.mistakes = dict(outcome.mistakes)
             if not res.visible_passed and _of_answers(proxy.dead_cells, release.answers_of[ex]):
                 # its answer cell was skipped: the visible message says why, once
-                res.failures = {}
+                res.failures, res.mistakes = {}, {}
             res.score = outcome.score(res.points) if res.visible_passed else 0.0
         if proxy.broken is not None:  # no grade from a sandbox that failed on its own
             raise proxy.broken

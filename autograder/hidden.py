@@ -42,6 +42,7 @@ from typing import Any
 
 import pytest
 
+from autograder import diagnosis
 from autograder.config import SUITES, from_reference, imported_from_course
 from autograder.environ import environ
 from autograder.inside.modules import BuiltinUsed, run_module_check, run_module_function
@@ -101,10 +102,13 @@ class StudentNamespace:
 
 @dataclass
 class Outcome:
-    """Pass/fail of each test of a suite, with the failure messages."""
+    """Pass/fail of each test of a suite, with the failure messages, and for a failed test
+    whose message names a typical mistake that mistake's key and message (autograder.diagnosis).
+    """
 
     passed: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    mistakes: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -131,7 +135,9 @@ class _Collector:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item):
-        """Tell a student that counts time per exercise (the grading command's) which one runs."""
+        """Tell a student that counts time per exercise (the grading command's) which one runs;
+        forget the mistakes the previous test noted."""
+        diagnosis.clear()
         begin = getattr(self.student_obj, "begin", None)
         if begin is not None:
             begin(self.exercise_of(str(item.path)))
@@ -148,7 +154,11 @@ class _Collector:
             msg = crash.message if crash is not None else "error while running this test"
             for prefix in ("AssertionError: ", "Failed: "):
                 msg = msg.removeprefix(prefix)
-            outcome.failed.setdefault(name, msg.strip())
+            if name not in outcome.failed:
+                outcome.failed[name] = msg.strip()
+                mistake = diagnosis.named_in(msg)
+                if mistake is not None:
+                    outcome.mistakes[name] = mistake
 
 
 class _SuitesCollector(_Collector):

@@ -27,6 +27,9 @@ class ExerciseResult:
     hidden_total: int = 0
     failures: dict[str, str] = field(default_factory=dict)
     gate: str = ""  # where the visible tests ran: "grader" or "sandbox"
+    # failed hidden test -> the typical mistake its message names: {"key": ..., "message": ...}
+    # (see autograder/diagnosis.py); tests whose failure names no listed mistake are absent
+    mistakes: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass

@@ -476,7 +476,10 @@ def release() -> None:
 def execute(names=None, autograde_mode: bool = False, out_dir: Path | None = None) -> dict:
     """Execute instructor notebooks top to bottom; return seconds per notebook."""
     from nbclient import NotebookClient
+    from traitlets.config.loader import PyFileConfigLoader
 
+    # the course's Jupyter settings (its kernels' transport encryption, for one)
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(COURSE)).load_config()
     out_dir = out_dir or COURSE / "executed"
     out_dir.mkdir(parents=True, exist_ok=True)
     timings = {}
@@ -491,6 +494,7 @@ def execute(names=None, autograde_mode: bool = False, out_dir: Path | None = Non
                 timeout=600,
                 kernel_name="python3",
                 resources={"metadata": {"path": path.parent}},
+                config=config,
             )
             t0 = time.perf_counter()
             client.execute()

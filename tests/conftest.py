@@ -16,13 +16,19 @@ COURSE = Path(__file__).resolve().parents[1] / "course"
 GENERATED = ("gradebook.db", "executed", "submitted", "autograded", "feedback", "grading")
 
 
-@pytest.fixture
-def course_copy(tmp_path: Path) -> Path:
-    """A copy of the course folder (sources, release, samples) without anything generated."""
-    dest = tmp_path / "course"
+def copy_course(dest: Path) -> Path:
+    """Copy the course folder (sources, release, samples) to ``dest``, without anything
+    generated; return ``dest``. For copies shared by a module's tests (``course_copy`` makes
+    one per test)."""
     ignore = shutil.ignore_patterns(*GENERATED, "__pycache__", ".nbgrader.log")
     shutil.copytree(COURSE, dest, ignore=ignore)
     return dest
+
+
+@pytest.fixture
+def course_copy(tmp_path: Path) -> Path:
+    """A copy of the course folder (sources, release, samples) without anything generated."""
+    return copy_course(tmp_path / "course")
 
 
 def _is_current(executed: Path, name: str) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from autograder import diagnosis
 from autograder.asserts import expect_close, expect_rel_error, expect_shape
 
 # The tolerances of expect_close, used to decide whether an answer equals a known mistake.
@@ -134,7 +135,8 @@ def diagnose(got: Any, expected: Any, candidates: Sequence[Candidate]) -> str:
 
     Array candidates equal to ``expected`` are skipped: on these inputs that mistake makes no
     difference, so it cannot be told apart from a correct answer. A candidate value of None
-    (a mistake that does not apply to these inputs) is skipped too.
+    (a mistake that does not apply to these inputs) is skipped too. The mistake found is also
+    noted as data (:func:`autograder.diagnosis.note`) for the result file and the class report.
     """
     if type(got) is not np.ndarray:  # nothing else is compared, or even looked into
         return ""
@@ -143,11 +145,13 @@ def diagnose(got: Any, expected: Any, candidates: Sequence[Candidate]) -> str:
             continue
         if callable(value):
             try:
-                if value(got):
-                    return hint
+                matched = bool(value(got))
             except Exception:  # a predicate that cannot even be evaluated does not match
                 continue
-        elif not is_close(value, expected) and is_close(got, value):
+        else:
+            matched = not is_close(value, expected) and is_close(got, value)
+        if matched:
+            diagnosis.note(hint)
             return hint
     return ""
 
