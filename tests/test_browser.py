@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import concurrent.futures
 import contextlib
 import io
 import json
@@ -200,6 +201,7 @@ class Lab:
 
     def __init__(self, url: str, token: str, root: Path, log: Path):
         self.url, self.token, self.root, self.log = url, token, root, log
+        self.grading: concurrent.futures.Future | None = None  # the course copy being graded
 
     def api(self, path: str, method: str = "GET"):
         req = urllib.request.Request(
@@ -296,6 +298,8 @@ def lab(tmp_path_factory):
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=course, env=env, stdout=out, stderr=subprocess.STDOUT)
     server = Lab(f"http://127.0.0.1:{port}", token, root, log)
+    pool = concurrent.futures.ThreadPoolExecutor(1)
+    server.grading = pool.submit(_grade, root)
     try:
         deadline = time.monotonic() + 90
         while True:
@@ -313,6 +317,7 @@ def lab(tmp_path_factory):
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+        pool.shutdown(wait=True)
 
 
 @pytest.fixture(scope="module")
@@ -517,18 +522,17 @@ def test_the_spectral_radius_slider_redraws_the_plot(lab, page):
 
 
 # --------------------------------------------------------------------------- the instructor's side
-@pytest.fixture(scope="module")
-def graded(lab) -> dict[str, dict[str, float]]:
-    """Three submissions of 01_rnn in the served course copy, graded by the grading command:
-    the correct and the mistakes samples and a hand-made one with a partly right exercise.
-    Returns {student: {exercise: score}} from the command's result files."""
-    course = lab.root / "course"
+def _grade(root: Path) -> dict[str, dict[str, float]]:
+    """Three submissions of 01_rnn in the course copy under ``root``, graded by the grading
+    command: the correct and the mistakes samples and a hand-made one with a partly right
+    exercise. Returns {student: {exercise: score}} from the command's result files."""
+    course = root / "course"
     proc = run_nbgrader(course, "generate_assignment", GRADED, "--force", "--log-level=WARN")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for student in ("correct", "mistakes"):
         dest = course / "submitted" / student / GRADED
         dest.mkdir(parents=True)
-        shutil.copy(lab.root / "answered" / student / GRADED / f"{GRADED}.ipynb", dest)
+        shutil.copy(root / "answered" / student / GRADED / f"{GRADED}.ipynb", dest)
     nb = nbformat.read(course / "release" / GRADED / f"{GRADED}.ipynb", as_version=4)
     nb.cells[_grade_ids(nb).index("rnn_step_forward")].source = SQUEEZED
     dest = course / "submitted" / "squeezed" / GRADED
@@ -543,6 +547,13 @@ def graded(lab) -> dict[str, dict[str, float]]:
         out[p.stem] = {ex: float(v["score"]) for ex, v in data["exercises"].items()}
     assert sorted(out) == ["correct", "mistakes", "squeezed"], out
     return out
+
+
+@pytest.fixture(scope="module")
+def graded(lab) -> dict[str, dict[str, float]]:
+    """The grades of _grade, which started with the server (it runs while the student
+    notebooks are tried)."""
+    return lab.grading.result(timeout=600)
 
 
 def _gradebook(course: Path) -> dict[str, tuple[float, dict[str, tuple]]]:
