@@ -334,12 +334,28 @@ def browser():
 def page(lab, browser):
     """One JupyterLab page for the module, its file browser in student/; each test opens what it
     needs from there and closes it again (loading JupyterLab again would cost seconds)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = _offline_context(browser)
     page = context.new_page()
     page.goto(f"{lab.url}/lab/workspaces/tests/tree/student?token={lab.token}", timeout=90_000)
     page.locator(".jp-DirListing-itemText", has_text="01_rnn.ipynb").first.wait_for(timeout=90_000)
     yield page
     context.close()
+    # JupyterLab, its widgets and formgrader load everything from the local server
+    assert not context.blocked, f"pages asked the network for {sorted(set(context.blocked))}"
+
+
+def _offline_context(browser):
+    """A browser context whose requests to anywhere but loopback are refused (and listed in
+    ``context.blocked``): nothing is downloaded while the tests run."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.blocked = []
+
+    def refuse(route):
+        context.blocked.append(route.request.url)
+        route.abort()
+
+    context.route(re.compile(r"^(https?|wss?)://(?!127\.0\.0\.1[:/])"), refuse)
+    return context
 
 
 # --------------------------------------------------------------------------- notebook helpers
@@ -425,6 +441,10 @@ def _outputs(page, index: int) -> str:
 TRACEBACK = re.compile(r"Traceback|^\w*Error\b|\w+Error: ", re.M)
 
 
+def _mimes(cell) -> list[str]:
+    return [m for a in cell.get("attachments", {}).values() for m in a]
+
+
 def _grade_ids(nb) -> list[str | None]:
     return [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
 
@@ -448,6 +468,15 @@ def test_a_typical_mistake_shows_the_visible_test_message(lab, page, name):
         assert title in _cell(page, 0).locator("h1").inner_text()
         # the stub is what a student finds
         assert "raise NotImplementedError()" in _cell(page, answer).inner_text()
+        # the diagrams (markdown attachments) are shown, not broken images
+        images = page.locator(".jp-NotebookPanel .jp-RenderedMarkdown img")
+        if any(a.startswith("image/") for c in nb.cells for a in _mimes(c)):
+            assert images.count(), f"{name}: no diagram is shown"
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.jp-NotebookPanel .jp-RenderedMarkdown img')]"
+            ".every(img => img.complete && img.naturalWidth > 0)",
+            timeout=30_000,
+        )
         _type_into(page, answer, code)
         _run_through(page, test)
         out = _outputs(page, test)
@@ -614,8 +643,11 @@ def test_formgrader_shows_the_command_grades_and_takes_a_manual_grade(lab, page,
     partial = graded["squeezed"]["rnn_step_forward"]
     assert 0 < partial < points["rnn_step_forward"], partial
     before = _gradebook(course)
+    log = lab.log.read_text()  # the server extension, switched on in the tests' own config
+    assert "nbgrader.server_extensions.formgrader | extension was successfully loaded" in log, log
     with evidence(page, "formgrader", lab):
         _close_all(page)
+        # the lab extension's menu (it is there only when @jupyter/nbgrader is enabled)
         _menu(page, "Nbgrader", "nbgrader:open-formgrader")
         fg = _formgrader(page)
         # Manage Assignments lists the assignment with its three submissions
@@ -691,10 +723,15 @@ def test_feedback_shows_the_hidden_messages_and_none_of_their_code(lab, page, gr
         for n in ast.parse(sample).body
         if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "NAMES"
     )
-    feedback = page.context.new_page()
+    total = _gradebook(course)["mistakes"][0]
+    context = _offline_context(page.context.browser)
+    feedback = context.new_page()
     with evidence(feedback, "feedback", lab):
         feedback.goto(html.as_uri())
         text = feedback.locator("body").inner_text()
+        # the score at the top is the gradebook's (with any grade given by hand)
+        got = re.search(rf"{GRADED} \(Score: ([0-9.]+) / ([0-9.]+)\)", text)
+        assert got and abs(float(got[1]) - total) < 0.01, (got and got[0], total)
         flat = " ".join(text.split())
         # the hidden suites' messages, as the grading command recorded them, and the words the
         # sample declares for its mistakes
@@ -717,4 +754,7 @@ def test_feedback_shows_the_hidden_messages_and_none_of_their_code(lab, page, gr
         leaked = [line for line in lines if line in text and line not in shown]
         assert not leaked, f"suite code in the feedback: {leaked[:5]}"
         feedback.screenshot(path=str(lab.root / "feedback.png"))
-    feedback.close()
+    context.close()
+    # nbgrader's feedback page links MathJax from a CDN: refused here, so its equations show as
+    # TeX source offline; nothing else may be fetched
+    print("feedback page asked the network for", sorted(set(context.blocked)))
