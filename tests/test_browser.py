@@ -422,14 +422,23 @@ def _type_into(page, index: int, code: str) -> None:
 
 
 def _run_through(page, index: int, timeout_ms: int = 180_000) -> None:
-    """Run every cell above ``index``, then that cell, from the Run menu; wait until it ran."""
+    """Run every cell above ``index``, then that cell, from the Run menu; wait until it ran (or
+    a cell above failed, which cancels the rest: the caller's checks then say which)."""
     _select(page, index)
     _menu(page, "Run", "notebook:run-all-above")
     _select(page, index)
     _menu(page, "Run", "notebook:run-cell")
-    prompt = _cell(page, index).locator(".jp-InputPrompt")
     page.wait_for_function(
-        "el => /\\[\\d+\\]/.test(el.innerText)", arg=prompt.element_handle(), timeout=timeout_ms
+        """i => {
+            const cells = [...document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-Cell')];
+            const prompt = cells[i].querySelector('.jp-InputPrompt');
+            const failed = cells.slice(0, i).some(
+                c => (c.querySelector('.jp-OutputArea') || {innerText: ''}).innerText
+                    .includes('Traceback'));
+            return failed || /\\[\\d+\\]/.test(prompt.innerText);
+        }""",
+        arg=index,
+        timeout=timeout_ms,
     )
 
 
@@ -483,11 +492,6 @@ def test_a_typical_mistake_shows_the_visible_test_message(lab, page, name):
         )
         _type_into(page, answer, code)
         _run_through(page, test)
-        out = _outputs(page, test)
-        assert "AssertionError" in out and words in out, (
-            f"{name}: the test cell of {exercise} printed\n{out}\nexpected an AssertionError "
-            f"naming the mistake ({words!r})"
-        )
         # every code cell above ran (an execution count), and none of them raised
         for i, cell in enumerate(nb.cells[:test]):
             if cell.cell_type != "code":
@@ -495,6 +499,12 @@ def test_a_typical_mistake_shows_the_visible_test_message(lab, page, name):
             assert re.search(r"\[\d+\]", _prompt(page, i)), f"{name}: cell {i} did not run"
             text = _outputs(page, i)
             assert not TRACEBACK.search(text), f"{name}: given cell {i} failed:\n{text}"
+        out = _outputs(page, test)
+        assert "AssertionError" in out and words in out, (
+            f"{name}: the test cell of {exercise} printed\n{out}\nexpected an AssertionError "
+            f"naming the mistake ({words!r})"
+        )
+        _cell(page, test).locator(".jp-Cell-outputArea").scroll_into_view_if_needed()
         page.screenshot(path=str(lab.root / f"{name}.png"))
     lab.shut_down_kernels(path)
 
