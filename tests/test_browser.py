@@ -631,6 +631,25 @@ def _suite_code_lines() -> list[str]:
     return sorted(lines)
 
 
+def _show_names(fg, students: list[str]) -> None:
+    """On formgrader's list of submissions: wait for every row, then show the students' names
+    (the page hides them; the toggle acts on the rows drawn so far)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import expect
+
+    expect(fg.locator("td.name")).to_have_count(len(students), timeout=30_000)
+    for _ in range(3):
+        if fg.locator("#toggle_names", has_text="Show All Names").count():
+            fg.locator("#toggle_names").click()
+        try:
+            for s in students:
+                fg.locator("a.name-shown", has_text=s).wait_for(state="visible", timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError(f"formgrader never showed the names of {students}")
+
+
 def _formgrader(page):
     return page.frame_locator(".jp-MainAreaWidget iframe").first
 
@@ -675,8 +694,7 @@ def test_formgrader_shows_the_command_grades_and_takes_a_manual_grade(lab, page,
         fg.locator("a", has_text="Manual Grading").first.click()
         fg.locator("td a", has_text=GRADED).first.click()
         fg.locator("td a", has_text=GRADED).first.click()
-        fg.locator("td.name a").first.wait_for(state="attached", timeout=30_000)
-        fg.locator("#toggle_names").click()
+        _show_names(fg, sorted(graded))
         for student, (total, _) in before.items():
             cells = fg.locator("tr", has=fg.locator("a.name-shown", has_text=student)).locator("td")
             got, most = (float(v) for v in cells.nth(2).inner_text().split("/"))
@@ -687,8 +705,10 @@ def test_formgrader_shows_the_command_grades_and_takes_a_manual_grade(lab, page,
             fg.locator("a.name-shown", has_text=student).click()
             fg.locator("input.score#q_clipping").wait_for(timeout=60_000)
             for ex in points:
-                score = fg.locator(f"input.score#test_{ex}")
-                score.wait_for(state="attached")
+                # the score box's placeholder is the autograded score, set once the page has
+                # fetched the grades
+                score = fg.locator(f"input.score#test_{ex}[placeholder]")
+                score.wait_for(state="attached", timeout=30_000)
                 shown[student, ex] = float(score.get_attribute("placeholder"))
             if student == "mistakes":
                 # grade the written answer by hand: 1 point of 2 for q_clipping
@@ -699,9 +719,7 @@ def test_formgrader_shows_the_command_grades_and_takes_a_manual_grade(lab, page,
                 panel.locator(".score-saved").wait_for(timeout=30_000)
                 page.screenshot(path=str(lab.root / "formgrader_submission.png"))
             fg.locator(".breadcrumb a", has_text=GRADED).last.click()
-            fg.locator("td.name a").first.wait_for(state="attached", timeout=30_000)
-            if fg.locator("#toggle_names", has_text="Show").count():
-                fg.locator("#toggle_names").click()
+            _show_names(fg, sorted(graded))
         for (student, ex), value in shown.items():
             assert abs(value - graded[student][ex]) < 1e-9, (student, ex, value)
         # back on the list, the hand-graded point is in the student's overall score
