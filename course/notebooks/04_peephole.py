@@ -338,50 +338,68 @@ print("peephole_forward passes the visible tests.")
 # the gradients of the four pre-activations, **peephole terms included** (so $da^i$ is the
 # gradient of $a^i + p_i \odot c_{t-1}$, the argument of the sigmoid).
 #
-# **The output gate, and a third path into $c$.** From $h = o \odot \tanh(c)$ and
-# $o = \sigma(a^o + p_o \odot c)$:
+# **Derive it yourself first.** Start from notebook 03's step backward and ask, for each
+# quantity, where it is used in the forward pass; when a quantity is used in several places,
+# the gradients of the uses add up. Three things are new, each because a cell state now feeds
+# a gate:
+#
+# 1. The new cell state $c$ is used in **three** places: it leaves the step (gradient $dc$), it
+#    makes $h = o \odot \tanh(c)$, and it enters the output gate, $o = \sigma(a^o + p_o \odot
+#    c)$. Write $da^o$, then $dc_{\text{total}} = \partial L/\partial c$ with all three paths.
+# 2. The old cell state $c_{\text{prev}}$ is also used in three places: the update
+#    $f \odot c_{\text{prev}}$ and, through their peepholes, the input and forget gates. Write
+#    $dc_{\text{prev}}$.
+# 3. The peephole vectors are weights shared by the $N$ examples and act element by element:
+#    write $dp_i$, $dp_f$, $dp_o$, each $(H,)$, and check which $c$ each gate saw.
+#
+# The rest ($da^i$, $da^f$, $da^g$ and the matrix products) is notebook 03's. Check your formulas
+# on a special case before you code them: with $p_i = p_f = p_o = 0$, every one of them must be
+# notebook 03's.
+#
+# <details><summary>Hint (open it only when stuck): the output gate and the three paths into c</summary>
+#
+# From $h = o \odot \tanh(c)$ and $o = \sigma(a^o + p_o \odot c)$:
 #
 # $$da^o = dh \odot \tanh(c) \odot o\,(1 - o).$$
 #
 # In notebook 03, $c$ reached the loss along two paths: directly ($dc$, towards the next step)
-# and through $\tanh(c)$ in $h$. Now it also feeds the output gate, through $p_o \odot c$, so a
-# third term joins:
+# and through $\tanh(c)$ in $h$. The output gate's peephole adds a third:
 #
 # $$dc_{\text{total}} = dc + dh \odot o \odot \big(1 - \tanh^2(c)\big) + da^o \odot p_o .$$
 #
-# Leaving out $da^o \odot p_o$ is the first mistake this exercise is known for: the output-gate
-# peephole's gradient then never reaches $dc$, nor anything before it.
+# Leaving out $da^o \odot p_o$ is a common mistake: the output-gate peephole's gradient then
+# never reaches $dc$, nor anything before it.
+# </details>
 #
-# **The update**, as before, with $dc_{\text{total}}$:
+# <details><summary>Hint (open it only when stuck): the update, the old cell state and the peephole weights</summary>
+#
+# The update, as in notebook 03, with $dc_{\text{total}}$:
 #
 # $$da^i = dc_{\text{total}} \odot g \odot i(1-i),\quad
 # da^f = dc_{\text{total}} \odot c_{\text{prev}} \odot f(1-f),\quad
 # da^g = dc_{\text{total}} \odot i \odot (1-g^2).$$
 #
-# **The old cell state** now feeds three things: the update $f \odot c_{\text{prev}}$, and the
-# input and forget gates through their peepholes. All three paths add up:
+# The old cell state's three uses add up:
 #
 # $$dc_{\text{prev}} = dc_{\text{total}} \odot f + da^i \odot p_i + da^f \odot p_f .$$
 #
-# Forgetting the last two terms is the second known mistake ("the peephole term left out of the
-# backward through the cell").
-#
-# **The peephole weights** are shared by the $N$ examples, so their gradients are sums over the
-# batch, element-wise products as in the forward pass:
+# (Forgetting the last two terms leaves the peepholes out of the backward through the cell.)
+# The peephole gradients are sums over the batch of element-wise products, each with the $c$ its
+# gate saw in the forward pass:
 #
 # $$dp_i = \textstyle\sum_n (da^i \odot c_{\text{prev}})_{n,:},\quad
 # dp_f = \sum_n (da^f \odot c_{\text{prev}})_{n,:},\quad
 # dp_o = \sum_n (da^o \odot c)_{n,:}\qquad (H,)\ \text{each}.$$
 #
-# Note which $c$ goes with which gate: the same one the gate saw in the forward pass.
-#
-# **The matrix products** are notebook 03's, with $da = [da^i \mid da^f \mid da^g \mid da^o]$
+# The matrix products are notebook 03's, with $da = [da^i \mid da^f \mid da^g \mid da^o]$
 # $(N, 4H)$: $dx = da\,W_x^\top$, $dh_{\text{prev}} = da\,W_h^\top$, $dW_x = x^\top da$,
 # $dW_h = h_{\text{prev}}^\top da$, $db = \sum_n da_{n,:}$.
+# </details>
 #
 # **Your task.** Implement `peephole_step_backward(dh, dc, cache)`. Return **nine** gradients,
 # one per argument of `peephole_step_forward` and in its order:
-# `(dx, dh_prev, dc_prev, dWx, dWh, db, dp_i, dp_f, dp_o)`. The test compares each with centred
+# `(dx, dh_prev, dc_prev, dWx, dWh, db, dp_i, dp_f, dp_o)`, with the shapes of
+# `x, h_prev, c_prev, Wx, Wh, b, p_i, p_f, p_o`. The test compares each with centred
 # differences of your own `peephole_step_forward`. Expect relative errors of about $10^{-9}$.
 
 # %%
@@ -406,22 +424,27 @@ assert isinstance(_grads, tuple | list) and len(_grads) == 9, (
 )
 _names = ["x", "h_prev", "c_prev", "Wx", "Wh", "b", "p_i", "p_f", "p_o"]
 _total = (
-    "dc_total = dc + dh * o * (1 - tanh(c)**2) + da_o * p_o: c reaches the loss directly, "
-    "through tanh(c) in h, and through the output gate's peephole."
+    " dc_total is the sum over the three places where c is used: on to the next step, in h, and "
+    "in the output gate's argument (section 4)."
 )
-_da = "da = [da_i | da_f | da_g | da_o] (blocks i, f, g, o). " + _total
+_da = (
+    " If dc_prev passed, look at da (N, 4H): the blocks i, f, g, o, each through the derivative "
+    "of its own nonlinearity (its argument includes the peephole term)." + _total
+)
 _hints = {
-    "x": "dx = da @ Wx.T. " + _da,
-    "h_prev": "dh_prev = da @ Wh.T. " + _da,
-    "c_prev": "dc_prev = dc_total * f + da_i * p_i + da_f * p_f: c_prev feeds the update and, "
-    "through the peepholes, the input and forget gates. " + _total,
-    "Wx": "dWx = x.T @ da. " + _da,
-    "Wh": "dWh = h_prev.T @ da. " + _da,
-    "b": "db = da.sum(axis=0), shape (4H,). " + _da,
-    "p_i": "dp_i = (da_i * c_prev).sum(axis=0): the input gate saw c_prev. " + _total,
-    "p_f": "dp_f = (da_f * c_prev).sum(axis=0): the forget gate saw c_prev. " + _total,
-    "p_o": "dp_o = (da_o * c).sum(axis=0): the output gate saw the new c, and "
-    "da_o = dh * tanh(c) * o * (1 - o).",
+    "x": "dx pairs da with Wx." + _da,
+    "h_prev": "dh_prev pairs da with Wh." + _da,
+    "c_prev": "c_prev is used three times: in the update and, through their peepholes, in the "
+    "input and forget gates; the three contributions add up." + _total,
+    "Wx": "dWx pairs da with x, the input of the product." + _da,
+    "Wh": "dWh pairs da with h_prev, the previous hidden state (not the new one)." + _da,
+    "b": "db sums da over the batch (axis 0), shape (4H,)." + _da,
+    "p_i": "dp_i sums over the batch the input gate's pre-activation gradient times the cell "
+    "state that gate saw (c_prev)." + _total,
+    "p_f": "dp_f sums over the batch the forget gate's pre-activation gradient times the cell "
+    "state that gate saw (c_prev)." + _total,
+    "p_o": "dp_o sums over the batch the output gate's pre-activation gradient times the cell "
+    "state that gate saw (the new c).",
 }
 # dc_prev first: it shows the two typical mistakes, recognised from the gates of this case.
 _x, _hp, _cp, _Wx, _Wh, _b, _pi, _pf, _po = _args
@@ -438,13 +461,13 @@ _known = [
         _dct_no_o * _fg
         + _dct_no_o * _gg * _ig * (1 - _ig) * _pi
         + _dct_no_o * _cp * _fg * (1 - _fg) * _pf,
-        "the output-gate peephole's gradient does not reach dc: dc_total needs + da_o * p_o, "
-        "because c also enters o = sigmoid(a_o + p_o * c).",
+        "the output-gate peephole's gradient does not reach dc: c also enters "
+        "o = sigmoid(a_o + p_o * c), a third path for dc_total.",
     ),
     (
         _dct_ok * _fg,
         "dc_prev = dc_total * f only: the peephole terms are left out of the backward through "
-        "the cell. c_prev also feeds i and f, so add da_i * p_i + da_f * p_f.",
+        "the cell. c_prev also feeds i and f through their peepholes.",
     ),
 ]
 if type(_grads[2]) is np.ndarray and _grads[2].shape == _cp.shape:

@@ -573,13 +573,19 @@ COUNT_SEEDS, COUNT_H, COUNT_STEPS, COUNT_LR = 5, 4, 600, 0.02
 COUNT_TRAIN_N, COUNT_TEST_N = 10, 100
 COUNT_KIND = "anbn"  # "anbncn" for the stretch task (a's, b's, then as many c's)
 COUNT_V = len(COUNTING_ALPHABETS[COUNT_KIND])  # one-hot symbols, in and out
-COUNT_CELLS = {"LSTM": "lstm", "GRU": "gru", "tanh RNN": "rnn"}
-CELL_COLORS = {"LSTM": "#1d4ed8", "GRU": "#7c3aed", "tanh RNN": "#b91c1c"}
+# name -> (cell, H): the GRU also with H = 6, more parameters than the LSTM's (the plot's labels)
+COUNT_CELLS = {
+    "LSTM": ("lstm", COUNT_H),
+    "GRU": ("gru", COUNT_H),
+    "GRU, H = 6": ("gru", 6),
+    "tanh RNN": ("rnn", COUNT_H),
+}
+CELL_COLORS = {"LSTM": "#1d4ed8", "GRU": "#7c3aed", "GRU, H = 6": "#a78bfa", "tanh RNN": "#b91c1c"}
 
 
-def train_counter(cell, seed=0):
+def train_counter(cell, H=COUNT_H, seed=0):
     """Train COUNT_SEEDS seeds of one cell on a^n b^n (n <= COUNT_TRAIN_N); the model and losses."""
-    model = SeedBatchedRNN(cell, COUNT_SEEDS, COUNT_V, COUNT_H, COUNT_V, seed=seed, forget_bias=1.0)
+    model = SeedBatchedRNN(cell, COUNT_SEEDS, COUNT_V, H, COUNT_V, seed=seed, forget_bias=1.0)
     opt = torch.optim.Adam(model.parameters(), lr=COUNT_LR)
     rng = np.random.default_rng(seed)
     losses = []
@@ -601,26 +607,31 @@ if FULL_RUN:
     x_test, y_test, m_test = counting_batch(range(1, COUNT_TEST_N + 1), kind=COUNT_KIND)
     counters, reach = {}, {}
     start = time.perf_counter()
-    for name, cell in COUNT_CELLS.items():
-        counters[name], _ = train_counter(cell)
+    for name, (cell, H) in COUNT_CELLS.items():
+        counters[name], _ = train_counter(cell, H)
         with torch.no_grad():
             scores = counters[name](torch.from_numpy(x_test)).numpy()  # (S, 100, L, V)
         reach[name] = [counting_reach(scores[s], y_test, m_test) for s in range(COUNT_SEEDS)]
-    print(f"trained {3 * COUNT_SEEDS} models in {time.perf_counter() - start:.1f} s")
+    print(f"trained {len(COUNT_CELLS) * COUNT_SEEDS} models in {time.perf_counter() - start:.1f} s")
     print(f"largest n up to which every string is solved (trained on n <= {COUNT_TRAIN_N}):")
     print(
-        f"{'':9s}"
+        f"{'':11s}"
         + "".join(f"{'seed ' + str(s):>8s}" for s in range(COUNT_SEEDS))
         + "   median   range"
     )
     for name, r in reach.items():
         print(
-            f"{name:9s}"
+            f"{name:11s}"
             + "".join(f"{v:8d}" for v in r)
             + f"   {int(np.median(r)):6d}   {min(r)}-{max(r)}"
         )
 
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    print(
+        "parameters per model: "
+        + ", ".join(f"{n} {counters[n].parameters_per_seed()}" for n in COUNT_CELLS)
+    )
+
+    fig, ax = plt.subplots(figsize=(8, 3.6))
     for k, (name, r) in enumerate(reach.items()):
         jitter = np.linspace(-0.15, 0.15, COUNT_SEEDS)
         ax.scatter(k + jitter, r, s=50, color=CELL_COLORS[name], zorder=3)
@@ -693,6 +704,22 @@ if FULL_RUN and COUNT_KIND == "anbn":
         f"h of unit {unit} stays within ({h_show[0, :, unit].min():.3f}, "
         f"{h_show[0, :, unit].max():.3f})"
     )
+    print(
+        f"every LSTM seed: the probe's R^2 on n <= {COUNT_TRAIN_N}, its largest error on "
+        f"n = {n_show}, and the slopes of the unit with the largest part of the probe:"
+    )
+    for s in range(COUNT_SEEDS):
+        Wx_s, Wh_s, b_s = counters["LSTM"].lstm_weights(s)
+        w_s, w0_s, r2_s = count_probe(x_fit, m_fit, Wx_s, Wh_s, b_s)
+        _, c_s, _ = lstm_forward(x_show, zeros, zeros, Wx_s, Wh_s, b_s)
+        u = int(np.argmax(np.abs(w_s) * c_s[0].std(axis=0)))
+        up = np.polyfit(t[1 : n_show + 1], c_s[0, 1 : n_show + 1, u], 1)[0]
+        down = np.polyfit(t[n_show + 1 :], c_s[0, n_show + 1 :, u], 1)[0]
+        err_s = np.abs(c_s[0] @ w_s + w0_s - true_count).max()
+        print(
+            f"  seed {s} (reach {reach['LSTM'][s]:2d}): R^2 {r2_s:.4f}, error on n = {n_show} "
+            f"{err_s:5.2f}, unit {u}: {up:+.3f} per a, {down:+.3f} per b"
+        )
 else:
     print("skipped (under nbgrader, or COUNT_KIND is not anbn)")
 
@@ -1095,10 +1122,13 @@ def train_char_model(name, seed=0):
     return model, np.array(curve), last
 
 
+LM_SEEDS = (0, 1, 2)
+
 if FULL_RUN:
-    char_models, curves = {}, {}
+    char_models, curves = {}, {}  # (name, seed) -> model, held-out curve
     for name in ("LSTM", "GRU"):
-        char_models[name], curves[name], last = train_char_model(name)
+        for seed in LM_SEEDS:
+            char_models[name, seed], curves[name, seed], last = train_char_model(name, seed)
         print(
             f"{name}: last training chunk cross_entropy / ln 2 = {last[2] / math.log(2):.4f}, "
             f"your bits_per_char on it = {bits_per_char(last[0], last[1]):.4f}"
@@ -1109,39 +1139,48 @@ else:
 # %%
 if FULL_RUN:
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12, 4), sharey=True)
-    for name, curve in curves.items():
+    for (name, seed), curve in curves.items():
         color = CELL_COLORS[name]
-        ax0.plot(curve[:, 0], curve[:, 2], "o-", color=color, label=f"{name} (H = {LM_H[name]})")
-        ax1.plot(curve[:, 1], curve[:, 2], "o-", color=color, label=f"{name} (H = {LM_H[name]})")
+        label = f"{name} (H = {LM_H[name]})" if seed == LM_SEEDS[0] else None
+        ax0.plot(curve[:, 0], curve[:, 2], "o-", color=color, label=label, alpha=0.8)
+        ax1.plot(curve[:, 1], curve[:, 2], "o-", color=color, label=label, alpha=0.8)
     for ax in (ax0, ax1):
         ax.axhline(UNIGRAM_BPC, color="k", ls=":", label="unigram entropy (no context)")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=9)
     ax0.set_xlabel("Adam step")
     ax0.set_ylabel("held-out bits per character")
-    ax0.set_title("equal parameters: against the step", fontsize=11)
+    ax0.set_title(f"equal parameters: against the step ({len(LM_SEEDS)} seeds each)", fontsize=11)
     ax1.set_xlabel("seconds of training (evaluation excluded)")
     ax1.set_title("equal wall-clock: against the time", fontsize=11)
     fig.tight_layout()
     plt.show()
-    t_common = min(c[-1, 1] for c in curves.values())
+    t_common = min(c[-1, 1] for c in curves.values())  # when the fastest run finished
     print(f"unigram entropy of the held-out text: {UNIGRAM_BPC:.3f} bits per character")
-    for name, curve in curves.items():
-        at_time = np.interp(t_common, curve[:, 1], curve[:, 2])
+    final, at_common, seconds = {}, {}, {}  # name -> one value per seed
+    for (name, seed), curve in curves.items():
+        at_time = float(np.interp(t_common, curve[:, 1], curve[:, 2]))
+        final.setdefault(name, []).append(curve[-1, 2])
+        at_common.setdefault(name, []).append(at_time)
+        seconds.setdefault(name, []).append(curve[-1, 1])
         print(
-            f"{name:4s} after {LM_STEPS} steps: {curve[-1, 2]:.3f} bpc held out "
+            f"{name:4s} seed {seed}: after {LM_STEPS} steps {curve[-1, 2]:.3f} bpc held out "
             f"({curve[-1, 1]:.1f} s of training); at {t_common:.1f} s: {at_time:.3f} bpc"
         )
-    final = {name: curve[-1, 2] for name, curve in curves.items()}
-    at_common = {n: float(np.interp(t_common, c[:, 1], c[:, 2])) for n, c in curves.items()}
-    per_step, at_equal_time = min(final, key=final.get), min(at_common, key=at_common.get)
-    other = {"LSTM": "GRU", "GRU": "LSTM"}
+    n = len(LM_SEEDS)
+    gru_ahead = sum(g < lstm for g, lstm in zip(final["GRU"], final["LSTM"]))
+    gru_ahead_t = sum(g < lstm for g, lstm in zip(at_common["GRU"], at_common["LSTM"]))
+    for name in final:
+        print(
+            f"{name:4s} over {n} seeds: held out after {LM_STEPS} steps median "
+            f"{np.median(final[name]):.3f} (range {min(final[name]):.3f}–{max(final[name]):.3f}); "
+            f"at {t_common:.1f} s median {np.median(at_common[name]):.3f}"
+        )
     print(
-        f"In this run: after {LM_STEPS} steps the {per_step} was ahead per step "
-        f"({final[per_step]:.3f} against {final[other[per_step]]:.3f} bits); a GRU step took "
-        f"{curves['GRU'][-1, 1] / curves['LSTM'][-1, 1]:.2f} times as long as an LSTM step; at "
-        f"{t_common:.1f} s of training the {at_equal_time} was ahead "
-        f"({at_common[at_equal_time]:.3f} against {at_common[other[at_equal_time]]:.3f})."
+        f"Over {n} seeds: after {LM_STEPS} steps the GRU was ahead per step in {gru_ahead} of "
+        f"{n} seeds; a GRU step took {np.median(seconds['GRU']) / np.median(seconds['LSTM']):.2f} "
+        f"times as long as an LSTM step (medians); at {t_common:.1f} s of training the GRU was "
+        f"ahead in {gru_ahead_t} of {n} seeds."
     )
 else:
     print("skipped under nbgrader")
@@ -1187,10 +1226,13 @@ def generate(model, prime, length, temperature, seed=0):
 
 
 if FULL_RUN:
-    best_name = min(curves, key=lambda n: curves[n][-1, 2])
-    print(f"samples from the {best_name} ({curves[best_name][-1, 2]:.3f} bpc held out)\n")
+    best_name, best_seed = min(curves, key=lambda k: curves[k][-1, 2])
+    print(
+        f"samples from the {best_name} of seed {best_seed} "
+        f"({curves[best_name, best_seed][-1, 2]:.3f} bpc held out)\n"
+    )
     for tau in (0, 0.5, 1.0, 1.5):
-        sample = generate(char_models[best_name], "And God said", 240, tau, seed=1)
+        sample = generate(char_models[best_name, best_seed], "And God said", 240, tau, seed=1)
         print(f"--- temperature {tau} ---\n{sample}\n")  # one print: header and text together
 else:
     print("skipped under nbgrader")
@@ -1222,10 +1264,11 @@ if FULL_RUN:
             f"counting a^n b^n (trained n <= {COUNT_TRAIN_N}): {name:8s} median reach "
             f"{int(np.median(r))}, range {min(r)}-{max(r)} over {COUNT_SEEDS} seeds"
         )
-    for name, curve in curves.items():
+    for name, values in final.items():
         print(
-            f"character model, {LM_STEPS} steps: {name} {curve[-1, 2]:.3f} bits per character "
-            f"held out (unigram {UNIGRAM_BPC:.3f})"
+            f"character model, {LM_STEPS} steps, {len(values)} seeds: {name} median "
+            f"{np.median(values):.3f} bits per character held out (range {min(values):.3f}–"
+            f"{max(values):.3f}; unigram {UNIGRAM_BPC:.3f})"
         )
 else:
     print("skipped under nbgrader")
