@@ -120,17 +120,11 @@ def cifg_step_forward(x, h_prev, c_prev, Wx, Wh, b):
 
 @check_shapes(bind=_step_dims, dh="N H", dc="N H")
 def cifg_step_backward(dh, dc, cache):
-    """Backward pass of one CIFG step.
+    """Backward pass of one CIFG step: the gradient of the loss with respect to every argument
+    of cifg_step_forward, given the gradients dh and dc of its two outputs.
 
-    As for the LSTM, the cell's total gradient is dc_total = dc + dh * o * (1 - tanh(c)**2).
-    From c = f * c_prev + (1 - f) * g the forget gate gets both terms:
-
-        df = dc_total * (c_prev - g),  dg = dc_total * (1 - f),  dc_prev = dc_total * f,
-        do = dh * tanh(c).
-
-    Through the nonlinearities (sigmoid' = s (1 - s), tanh' = 1 - tanh^2) we get
-    da = [da_f | da_g | da_o] (N, 3H), then dx = da Wx^T, dh_prev = da Wh^T, dWx = x^T da,
-    dWh = h_prev^T da, db = sum over the batch of da.
+    The one gate f appears twice in the update c = f * c_prev + (1 - f) * g: its gradient
+    collects both uses. The weight gradients sum over the batch; da has the blocks f, g, o.
 
     Args:
         dh: gradient of the loss with respect to h, (N, H).

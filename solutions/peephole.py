@@ -145,20 +145,13 @@ def peephole_step_forward(x, h_prev, c_prev, Wx, Wh, b, p_i, p_f, p_o):
 
 @check_shapes(bind=_step_dims, dh="N H", dc="N H")
 def peephole_step_backward(dh, dc, cache):
-    """Backward pass of one peephole LSTM step.
+    """Backward pass of one peephole LSTM step: the gradient of the loss with respect to every
+    argument of peephole_step_forward, given the gradients dh and dc of its two outputs.
 
-    Work backwards through the forward, last line first (da_* is the gradient of a gate's
-    pre-activation, sigmoid' = s (1 - s) and tanh' = 1 - tanh^2 written with the outputs):
-
-        da_o = dh * tanh(c) * o * (1 - o)
-        dc_total = dc + dh * o * (1 - tanh(c)**2) + da_o * p_o     (c feeds h and o)
-        da_i = dc_total * g * i * (1 - i),  da_f = dc_total * c_prev * f * (1 - f),
-        da_g = dc_total * i * (1 - g**2)
-        dc_prev = dc_total * f + da_i * p_i + da_f * p_f           (c_prev feeds c, i and f)
-        dp_i = sum_n da_i * c_prev,  dp_f = sum_n da_f * c_prev,  dp_o = sum_n da_o * c
-
-    With da = [da_i | da_f | da_g | da_o] (N, 4H): dx = da Wx^T, dh_prev = da Wh^T,
-    dWx = x^T da, dWh = h_prev^T da, db = sum over the batch of da.
+    The cell state c now reaches the loss three ways (on to the next step, into h, and into the
+    output gate through its peephole); c_prev feeds the update and, through their peepholes, the
+    input and forget gates. Every path adds to the gradient; weight and peephole gradients sum
+    over the batch.
 
     Args:
         dh: gradient of the loss with respect to h, (N, H).

@@ -35,6 +35,23 @@ from tqdm.auto import tqdm
 CELLS = {"RNN": nn.RNN, "GRU": nn.GRU, "LSTM": nn.LSTM}
 
 
+def _mse_per_copy(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """pred (S, N, out), y (S, N, out) or (N, out) -> (S,) mean squared error of each copy."""
+    return ((pred - y.to(pred.dtype)) ** 2).mean(dim=(1, 2))
+
+
+def _cross_entropy_per_copy(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """pred (S, N, classes) logits, y (S, N) class indices -> (S,) mean cross-entropy (nats)."""
+    S, N, K = pred.shape
+    each = nn.functional.cross_entropy(
+        pred.reshape(S * N, K), y.reshape(S * N).long(), reduction="none"
+    )
+    return each.reshape(S, N).mean(dim=1)
+
+
+LOSSES = {"mse": _mse_per_copy, "cross_entropy": _cross_entropy_per_copy}
+
+
 class StackedSeeds(nn.Module):
     """S independent ``SequenceModel(cell(D, H), H, out)`` (last-step readout) as one layer.
 
@@ -135,6 +152,15 @@ class StackedSeeds(nn.Module):
                 one.bias_hh_l0[dst] = self.rnn.bias_hh_l0[src]
         return one
 
+    def readout(self, s: int) -> nn.Linear:
+        """Copy s's readout as a ``torch.nn.Linear(H, out)`` with the weights it has now."""
+        H, O = self.H, self.O
+        head = nn.Linear(H, O, dtype=self.head.weight.dtype)
+        with torch.no_grad():
+            head.weight.copy_(self.head.weight[s * O : (s + 1) * O, s * H : (s + 1) * H])
+            head.bias.copy_(self.head.bias[s * O : (s + 1) * O])
+        return head
+
     def _owned(self):
         named = dict(self.named_parameters())
         return [(named[name], ids) for name, ids in self.seed_of.items()]
@@ -162,12 +188,16 @@ def train_seeds(
     clip_norm: float = math.inf,
     progress: bool = True,
     desc: str = "seeds",
+    loss: str = "mse",
 ) -> dict:
-    """Adam on the summed MSE of the copies; copy s draws its batches from default_rng(seed_s).
+    """Adam on the summed losses of the copies; copy s draws its batches from default_rng(seed_s).
 
-    ``batch_fn(rng) -> (x (N, T, D), y (N, output_size))`` as for ``train``. Returns
-    ``{"loss": (S, steps) array, "seconds": float}``.
+    ``batch_fn(rng) -> (x (N, T, D), y)`` as for ``train``: with ``loss="mse"``, y is
+    (N, output_size); with ``loss="cross_entropy"``, y holds (N,) class indices and the copy's
+    output_size scores are its logits. Returns ``{"loss": (S, steps) array, "seconds": float}``.
     """
+    if loss not in LOSSES:
+        raise ValueError(f"train_seeds: loss must be one of {sorted(LOSSES)}, got {loss!r}.")
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"train_seeds: steps must be a positive int, got {steps!r}.")
     if not clip_norm > 0:
@@ -180,8 +210,8 @@ def train_seeds(
     for step in tqdm(range(steps), desc=desc, disable=not progress):
         batches = [batch_fn(rng) for rng in rngs]
         x = torch.as_tensor(np.stack([b[0] for b in batches]), dtype=dtype)
-        y = torch.as_tensor(np.stack([b[1] for b in batches]), dtype=dtype)
-        per_seed = ((model(x) - y) ** 2).mean(dim=(1, 2))  # (S,)
+        y = np.stack([b[1] for b in batches])
+        per_seed = LOSSES[loss](model(x), torch.as_tensor(y))  # (S,)
         opt.zero_grad(set_to_none=False)
         per_seed.sum().backward()
         model.clip_per_seed(clip_norm)
@@ -195,7 +225,7 @@ def mse_per_seed(model: StackedSeeds, x: np.ndarray, y: np.ndarray) -> np.ndarra
     dtype = model.head.weight.dtype
     with torch.no_grad():
         pred = model(torch.as_tensor(x, dtype=dtype))
-    return ((pred - torch.as_tensor(y, dtype=dtype)) ** 2).mean(dim=(1, 2)).numpy()
+    return _mse_per_copy(pred, torch.as_tensor(y)).numpy()
 
 
 def train_and_test(

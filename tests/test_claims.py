@@ -17,6 +17,9 @@ drops (students never see it)::
   tolerance for numbers from training, which move a little from machine to machine.
 * A claim without ``says`` checks a comparison the prose makes in words: ``"holds": "> 1"`` (or
   <, >=, <=) on the printed number, with ``"words"``, the phrase of the prose it backs.
+* A claim with ``words`` and neither ``says`` nor ``holds`` backs a statement that is not a
+  number (a name in a ranking, a variant in a list): its ``printed`` template has no ``{}`` and
+  must match a printed line (``...`` and ``#`` work as above).
 
 Every markdown cell that follows an experiment (a code cell with ``if FULL_RUN``) must declare
 ``claims``, if only ``claims=[]`` (it states no number about the run). The checks run on the
@@ -40,17 +43,19 @@ from course import build
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
 
-# The notebooks whose experiment discussions declare their claims. Notebooks 04-06 print the
-# numbers their prose quotes beside the code; declaring them as claims here is still to do.
-NAMES = ["01_rnn", "02_gru", "03_lstm"]
+# Every notebook of the course declares the claims of its prose (the course list, not a copy).
+NAMES = [source.stem for source in build.sources()]
 NUMBER = r"([-+−]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)"
 COMPARE = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge}
 
 
-def template_regex(template: str) -> re.Pattern:
-    """'median cosine {}' -> a regex: {} a number, '...' any text on the line, spaces flexible."""
-    if template.count("{}") != 1:
-        raise ValueError(f"a claim template needs exactly one {{}}: {template!r}")
+def template_regex(template: str, numbers: int = 1) -> re.Pattern:
+    """'median cosine {}' -> a regex: {} a number, '...' any text on the line, spaces flexible.
+
+    ``numbers``: how many ``{}`` the template must hold (1, or 0 for a statement in words).
+    """
+    if template.count("{}") != numbers:
+        raise ValueError(f"a claim template needs exactly {numbers} {{}}: {template!r}")
     parts = []
     for piece in re.split(r"(\{\}|\.\.\.|(?<!\S)#(?!\S)|\s+)", template):
         if piece == "{}":
@@ -99,8 +104,16 @@ def printed_text(nb, before: int | None = None) -> list[str]:
 
 def check_claim(claim: dict, prose: str, outputs: list[str]) -> str | None:
     """None when the claim holds, else a message saying what disagrees."""
-    printed_re = template_regex(claim["printed"])
+    in_words = "says" not in claim and "holds" not in claim
+    printed_re = template_regex(claim["printed"], numbers=0 if in_words else 1)
     found = [m for text in outputs for m in printed_re.finditer(text)]
+    if in_words:
+        words = claim.get("words", "")
+        if not words or words not in " ".join(prose.split()):
+            return f"the prose no longer says {words!r}: update or remove the claim"
+        if not found:
+            return f"the prose says {words!r}, but nothing printed matches {claim['printed']!r}"
+        return None
     if not found:
         return f"nothing printed matches {claim['printed']!r}"
     value = _number(found[-1].group(1))
@@ -164,8 +177,11 @@ def test_every_discussion_of_an_experiment_declares_its_claims(name):
 def test_claims_are_well_formed_and_their_words_are_in_the_prose(name):
     for i, prose, claim in claims_of(name):
         assert set(claim) <= {"says", "printed", "tol", "rel", "from", "holds", "words"}, claim
-        template_regex(claim["printed"])
-        if "says" in claim:
+        in_words = "says" not in claim and "holds" not in claim
+        template_regex(claim["printed"], numbers=0 if in_words else 1)
+        if in_words:
+            assert claim.get("words") and claim["words"] in " ".join(prose.split()), (name, i)
+        elif "says" in claim:
             said = template_regex(claim["says"]).findall(" ".join(prose.split()))
             assert len(said) == 1, f"{name} cell {i}: {claim['says']!r} found {len(said)} times"
         else:
@@ -196,6 +212,11 @@ def test_the_checker_catches_a_changed_number():
     assert (
         check_claim({"says": "at {} here", "printed": "0.9 | {}"}, "at 1.2e-11 here", table) is None
     )
+    ranking = ["* ranked: CIFG (9, 0.0005), NP (4, 0.0048), NIG (0, 0.1613).\n"]
+    first = {"printed": "ranked: CIFG (", "words": "CIFG heads the ranking"}
+    assert check_claim(first, "so CIFG heads the ranking here", ranking) is None
+    assert check_claim({**first, "printed": "ranked: NP ("}, "CIFG heads the ranking", ranking)
+    assert "no longer says" in check_claim(first, "NP heads the ranking", ranking)
     assert prose_tolerance("0.60") == pytest.approx(0.005)
     assert prose_tolerance("1.2e-11") == pytest.approx(5e-13)
 

@@ -611,6 +611,9 @@ print("clip_by_global_norm passes the visible tests.")
 #| inline: solutions.train._as_tensor
 #| inline: solutions.train.train
 #| inline: solutions.seeds.CELLS
+#| inline: solutions.seeds._mse_per_copy
+#| inline: solutions.seeds._cross_entropy_per_copy
+#| inline: solutions.seeds.LOSSES
 #| inline: solutions.seeds.StackedSeeds
 #| inline: solutions.seeds.train_seeds
 #| inline: solutions.seeds.mse_per_seed

@@ -286,34 +286,48 @@ print("cifg_forward passes the visible tests.")
 # ## 4. Backward through one step
 #
 # The step receives $dh = \partial L/\partial h$ and $dc = \partial L/\partial c$, both
-# $(N, H)$. As in the LSTM, $c$ reaches the loss twice, directly and through
-# $h = o \odot \tanh(c)$, so
+# $(N, H)$; as in notebook 03, go through the forward equations from the last to the first.
+#
+# **Derive it yourself first.** Most of it is notebook 03's step backward with three blocks
+# instead of four: $c$ reaches the loss directly and through $h = o \odot \tanh(c)$, which gives
+# $dc_{\text{total}}$ and $do$ as before. What is new is the update
+# $c = f \odot c_{\text{prev}} + (1 - f) \odot g$. Ask where $f$ is used in it (count the places),
+# write $df$, $dg$ and $dc_{\text{prev}}$ element by element, then the pre-activation gradient
+# $da$, $(N, 3H)$, in the block order f, g, o, and the matrix products. Check your $df$ on a case
+# you can reason about: if $c_{\text{prev}} = g$, how much does changing $f$ change $c$?
+#
+# <details><summary>Hint (open it only when stuck): the coupled gate</summary>
+#
+# As in the LSTM,
 #
 # $$dc_{\text{total}} = dc + dh \odot o \odot \big(1 - \tanh^2(c)\big),\qquad
 # do = dh \odot \tanh(c).$$
 #
-# **The coupling.** In $c = f \odot c_{\text{prev}} + (1 - f) \odot g$ the gate $f$ appears
-# **twice**: once keeping the old state, once (as $1 - f$) writing the candidate. Its gradient
-# collects both terms, the second with a minus sign:
+# In $c = f \odot c_{\text{prev}} + (1 - f) \odot g$ the gate $f$ appears **twice**: once keeping
+# the old state, once (as $1 - f$) writing the candidate. Its gradient collects both terms, the
+# second with a minus sign:
 #
 # $$df = dc_{\text{total}} \odot c_{\text{prev}} - dc_{\text{total}} \odot g
 # = dc_{\text{total}} \odot (c_{\text{prev}} - g),\qquad
 # dg = dc_{\text{total}} \odot (1 - f),\qquad dc_{\text{prev}} = dc_{\text{total}} \odot f .$$
 #
-# Read the first one: raising $f$ moves $c$ towards $c_{\text{prev}}$ and away from $g$ at the
-# same time. If you treat $i$ as a gate of its own, as in the LSTM, you get only the first
-# term. Then the gate that writes never learns from what it wrote.
+# Raising $f$ moves $c$ towards $c_{\text{prev}}$ and away from $g$ at the same time (and not at
+# all when the two are equal). Treating $i = 1 - f$ as a gate of its own, as in the LSTM, gives
+# only the first term: then the gate that writes never learns from what it wrote.
+# </details>
 #
-# **The rest** is as in notebook 03, with three blocks:
+# <details><summary>Hint (open it only when stuck): the blocks and the products</summary>
 #
 # $$da = \big[\, df \odot f(1-f) \;\big|\; dg \odot (1-g^2) \;\big|\; do \odot o(1-o) \,\big]
 # \quad (N, 3H),$$
 #
 # $$dx = da\, W_x^\top,\quad dh_{\text{prev}} = da\, W_h^\top,\quad dW_x = x^\top da,\quad
 # dW_h = h_{\text{prev}}^\top da,\quad db = \textstyle\sum_n da_{n,:}.$$
+# </details>
 #
 # **Your task.** Implement `cifg_step_backward(dh, dc, cache)`. Return six gradients, one per
-# argument of `cifg_step_forward` and in its order: `(dx, dh_prev, dc_prev, dWx, dWh, db)`. The
+# argument of `cifg_step_forward` and in its order: `(dx, dh_prev, dc_prev, dWx, dWh, db)`, with
+# the shapes of `x, h_prev, c_prev, Wx, Wh, b`. The
 # test compares them with centred differences of your own `cifg_step_forward` and accepts a
 # relative error below $10^{-7}$; a correct answer is usually far below that, under about
 # $10^{-8}$ (often $10^{-10}$). If you try very small sizes yourself ($N = D = H = 1$), a gradient
@@ -353,20 +367,21 @@ for _df, _message in [
         if np.allclose(_grads[5][:4], _db_f, atol=1e-10):
             raise AssertionError(
                 f"The forget-gate block of db says {_message}. f appears twice in "
-                "c = f * c_prev + (1 - f) * g, so df = dc_total * (c_prev - g) (section 4)."
+                "c = f * c_prev + (1 - f) * g, and df must collect both uses (section 4)."
             )
 _da = (
-    "da = [df * f * (1 - f) | dg * (1 - g**2) | do * o * (1 - o)] in the order f, g, o, with "
-    "dc_total = dc + dh * o * (1 - tanh(c)**2), df = dc_total * (c_prev - g), "
-    "dg = dc_total * (1 - f)."
+    " If dc_prev passed, look at da (N, 3H): the blocks f, g, o, each through the derivative of "
+    "its own nonlinearity, written with the gate values you stored; df collects both places "
+    "where f is used (section 4)."
 )
 _hints = {
-    "x": "dx = da @ Wx.T. " + _da,
-    "h_prev": "dh_prev = da @ Wh.T. " + _da,
-    "c_prev": "dc_prev = dc_total * f, where dc_total = dc + dh * o * (1 - tanh(c)**2).",
-    "Wx": "dWx = x.T @ da. " + _da,
-    "Wh": "dWh = h_prev.T @ da. " + _da,
-    "b": "db = da.sum(axis=0), shape (3H,). " + _da,
+    "x": "dx pairs da with Wx." + _da,
+    "h_prev": "dh_prev pairs da with Wh." + _da,
+    "c_prev": "c_prev enters only the update c = f * c_prev + (1 - f) * g, and the gradient it "
+    "gets there uses dc_total (dc plus the path through h), not the dc that came in.",
+    "Wx": "dWx pairs da with x, the input of the product." + _da,
+    "Wh": "dWh pairs da with h_prev, the previous hidden state (not the new one)." + _da,
+    "b": "db sums da over the batch (axis 0), shape (3H,)." + _da,
 }
 _names = ["x", "h_prev", "c_prev", "Wx", "Wh", "b"]
 for _k in (2, 0, 1, 3, 4, 5):
@@ -916,7 +931,7 @@ if FULL_RUN:
 else:
     print("skipped under nbgrader")
 
-# %% [markdown]
+# %% [markdown] claims=[]
 # ### 9.2 Variants and learning rates
 #
 # Left: for each variant, every run as a dot (colour: learning rate) and, as a box, the three
@@ -1018,15 +1033,26 @@ if FULL_RUN:
     print("\nIn sentences:")
     print(
         "* ranked by runs solved, then by the median at the best learning rate: "
-        + ", ".join(f"{v} ({solved[v]}, {best_median[v]:.4f})" for v in ranking)
+        + ", ".join(
+            f"{k}. {v} ({solved[v]}, {best_median[v]:.4f})" for k, v in enumerate(ranking, 1)
+        )
         + "."
     )
     never = [v for v in VARIANTS if solved[v] == 0]
     print(f"* variants with no solved run: {', '.join(never) or 'none'}.")
+    stuck = [
+        v for v in VARIANTS if min(np.median(grid_mse(runs, v, lr)) for lr in ABLATION_LRS) > 0.1
+    ]
+    print(
+        "* variants whose median stays near the baseline (above 0.1) at every learning rate: "
+        f"{', '.join(stuck) or 'none'}."
+    )
     as_good = [v for v in VARIANTS if v != "vanilla" and best_median[v] <= best_median["vanilla"]]
+    worse = [v for v in VARIANTS if v != "vanilla" and v not in as_good]
     print(
         f"* at their best learning rates, the variants with a median no worse than vanilla's "
-        f"({best_median['vanilla']:.4f}): {', '.join(as_good) or 'none'}."
+        f"({best_median['vanilla']:.4f}): {', '.join(as_good) or 'none'}; worse: "
+        f"{', '.join(worse) or 'none'}."
     )
     for lr in ABLATION_LRS:
         some = [v for v in VARIANTS if n_solved(grid_mse(runs, v, lr)) > 0]
@@ -1065,7 +1091,7 @@ if FULL_RUN:
 else:
     print("skipped under nbgrader")
 
-# %% [markdown]
+# %% [markdown] claims=[{"printed": "ranked by runs solved, then by the median at the best learning rate: 1. CIFG (", "words": "CIFG heads the ranking"}, {"printed": "CIFG ...] {} of 9", "holds": ">\u003d 9", "words": "solving the task in every run, at every learning rate"}, {"printed": "no worse than vanilla's ... NP...; worse:", "words": "NP (the LSTM without peepholes) is among the variants no worse than vanilla"}, {"printed": "no worse than vanilla's ...; worse: ... FGR", "words": "FGR, the richest cell, gains nothing"}, {"printed": "NIG ...] {} of 9", "holds": "<\u003d 0", "words": "NIG never solves the task"}, {"printed": "NOG ...] {} of 9", "holds": "<\u003d 3", "words": "reaches the task in only a few runs"}, {"printed": "NOG ...] {} of 9", "holds": ">\u003d 1", "words": "reaches the task in only a few runs"}, {"printed": "median stays near the baseline (above 0.1) at every learning rate: ... NOG", "words": "its median stays at the baseline at every learning rate"}, {"printed": "ranked by runs solved, then by the median at the best learning rate: ... 2. NFG (", "words": "NFG is second in the ranking"}, {"printed": "no worse than vanilla's ... NOAF...; worse:", "words": "NOAF is also among the variants no worse than vanilla"}, {"printed": "ranked by runs solved, then by the median at the best learning rate: ... 9. NIG (", "words": "Our ranking agrees on CIFG first and NIG last"}, {"printed": "vanilla {} (", "holds": "> 0.1", "words": "vanilla's runs there stay at the baseline"}, {"printed": "the variant explains more than the learning rate", "words": "the printed shares give the variant more of the spread"}]
 # **What to look for.** The sentences printed under the table are computed from the runs; the
 # text here names the pattern they show and what may cause it, and states no number of its own.
 #
@@ -1172,13 +1198,13 @@ if FULL_RUN:
 else:
     print("skipped under nbgrader")
 
-# %% [markdown]
+# %% [markdown] claims=[{"printed": "b_f \u003d 1 solved no more than the best of the others", "words": "$b_f \u003d 1$ solved the task with no more seeds than $b_f \u003d 0$ or the small random biases"}, {"from": "03_lstm", "printed": "b_f \u003d 0: test accuracies ... ({} of 3 above 95 %", "holds": "<\u003d 0", "words": "$b_f \u003d 0$ left all three seeds at chance"}, {"from": "03_lstm", "says": "lies at least {} steps back", "printed": "steps from the latest first symbol to the end: {}"}]
 # **What to look for.** Read the printed sentence: on three seeds $b_f = 1$ solved the task
 # with no more seeds than $b_f = 0$ or the small random biases. Jozefowicz et al. found that
 # $b_f = 1$ helped an LSTM; three seeds on a short task cannot show a difference of that kind,
 # and on this task the forget bias matters much less than on temporal
 # order in notebook 03, where $b_f = 0$ left all three seeds at chance: there the first relevant
-# symbol lies 40 steps back, here a cell starting with $b_f = 0$ (forget gate about one half)
+# symbol lies at least 39 steps back, here a cell starting with $b_f = 0$ (forget gate about one half)
 # still learns within 600 steps to keep the first marked value.
 #
 # ### Written question 2
