@@ -30,10 +30,17 @@ def main(argv: list[str] | None = None) -> int:
         help="start a new sandbox for every submission instead of forking a warm worker "
         "(the same isolation, slower; for comparing or debugging)",
     )
+    g.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on a Dask distributed cluster, e.g. tcp://host:8786 (default: this machine)",
+    )
+    g.add_argument("--scheduler-file", metavar="FILE", help="the cluster's scheduler file instead")
     args = parser.parse_args(argv)
 
     from autograder import isolation, warm
     from autograder.batch import collect, grade_batch
+    from autograder.cluster import ClusterLost
     from autograder.config import COURSE, release_notebook
     from autograder.export import write_all
     from autograder.gradebook import GradebookError
@@ -44,11 +51,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no released notebook at {release}: run `make course` first.", file=sys.stderr)
         return 2
     use_bwrap = isolation.bwrap_in_use(None)
-    print(isolation.isolation_note(use_bwrap), flush=True)  # first, so nobody can miss it
-    use_warm = warm.warm_possible(use_bwrap) and not args.cold
-    if use_warm:
-        print("workers: warm (forked from a sandbox that has loaded the libraries; each in its own")
-        print("         namespaces, /tmp, cgroups and limits, as user nobody)", flush=True)
+    executor = None
+    if args.scheduler or args.scheduler_file:
+        from autograder.cluster import ClusterError, DaskCluster
+
+        try:
+            executor = DaskCluster(args.scheduler, args.scheduler_file)
+            lines = executor.describe()
+        except ClusterError as e:
+            print(e, file=sys.stderr)
+            return 2
+        print("\n".join(lines), flush=True)  # first, so nobody can miss it
+    else:
+        print(isolation.isolation_note(use_bwrap), flush=True)  # first, so nobody can miss it
+        print(warm.worker_mode(use_bwrap, args.cold), flush=True)
     t0 = time.perf_counter()
     try:
         results, problems = grade_batch(
@@ -61,11 +77,18 @@ def main(argv: list[str] | None = None) -> int:
             args.force,
             progress=not args.no_progress,
             use_bwrap=use_bwrap,
-            warm=use_warm,
+            warm=False if args.cold else None,
+            executor=executor,
         )
     except ValueError as e:
         print(e, file=sys.stderr)
         return 2
+    except ClusterLost as e:
+        print(e, file=sys.stderr)
+        return 1
+    finally:
+        if executor is not None:
+            executor.close()
     graded_s = time.perf_counter() - t0
     pairs, _ = collect(args.assignment, course, args.submissions, args.student)
     db = None if args.no_gradebook else (args.db or f"sqlite:///{course / 'gradebook.db'}")

@@ -122,9 +122,8 @@ class Release:
         return tuple(sorted(n for n in names if not from_reference(n)))
 
 
-def load_release(assignment: str, course: Path = COURSE) -> Release:
-    """Read and parse the released notebook (and the instructor's, for the key) once."""
-    raw = release_notebook(course, assignment).read_bytes()
+def parse_release(assignment: str, course: Path, raw: bytes, key_material: bytes) -> Release:
+    """A :class:`Release` from the released notebook's bytes (as a cluster's worker gets them)."""
     nb = nbformat.reads(raw.decode(), as_version=4)
     cells = []
     for c in nb.cells:
@@ -133,14 +132,20 @@ def load_release(assignment: str, course: Path = COURSE) -> Release:
             m = c.metadata["nbgrader"]
             points, checksum = float(m.get("points", 0)), m.get("checksum", "")
             cells.append(Cell(m["grade_id"], kind, c.source, points, checksum, cell_flags(m)))
-    src = source_notebook(course, assignment)
-    material = (
-        raw + (src.read_bytes() if src.is_file() else b"") + suites_digest(assignment).encode()
-    )
     return Release(
         assignment,
         course,
         tuple(cells),
         frozenset(c.source for c in nb.cells if c.cell_type == "code"),
-        material,
+        key_material,
     )
+
+
+def load_release(assignment: str, course: Path = COURSE) -> Release:
+    """Read and parse the released notebook (and the instructor's, for the key) once."""
+    raw = release_notebook(course, assignment).read_bytes()
+    src = source_notebook(course, assignment)
+    material = (
+        raw + (src.read_bytes() if src.is_file() else b"") + suites_digest(assignment).encode()
+    )
+    return parse_release(assignment, course, raw, material)

