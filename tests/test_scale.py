@@ -159,3 +159,170 @@ def test_a_cluster_grades_as_the_local_pool(
     assert _results(course) == _results(pool_graded)
     assert _exports(course) == _exports(pool_graded)
     assert scores(_db(course), A) == scores(_db(pool_graded), A)
+
+
+# --------------------------------------------------------------------------- 2. a worker killed
+def _gradebook_rows(url: str) -> dict[str, list]:
+    """The gradebook's submissions and grades as plain rows (SQLite or PostgreSQL)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as con:
+            subs = con.execute(
+                text("select student_id, count(*) from submitted_assignment group by student_id")
+            ).all()
+            grades = con.execute(
+                text(
+                    "select sa.student_id, bc.name, g.auto_score, g.needs_manual_grade "
+                    "from grade g join submitted_notebook sn on g.notebook_id = sn.id "
+                    "join submitted_assignment sa on sn.assignment_id = sa.id "
+                    "join base_cell bc on g.cell_id = bc.id order by sa.student_id, bc.name"
+                )
+            ).all()
+            duplicates = con.execute(
+                text("select count(*) from grade group by notebook_id, cell_id having count(*) > 1")
+            ).all()
+    finally:
+        engine.dispose()
+    return {
+        "submissions": sorted(tuple(r) for r in subs),
+        "grades": [tuple(r) for r in grades],
+        "duplicates": [tuple(r) for r in duplicates],
+    }
+
+
+class KillOneWorker(DaskCluster):
+    """The cluster's executor, which SIGKILLs the process of a worker that is grading, once,
+    right after the first result has come back (its nanny starts a new one)."""
+
+    def __init__(self, address: str):
+        super().__init__(address)
+        self.killed: list[int] = []
+
+    def run(self, jobs):
+        for item in super().run(jobs):
+            if not self.killed:
+                pids = self.client.run(os.getpid)
+                busy = [w for w, keys in self.client.processing().items() if keys]
+                assert busy, "no worker was grading: the batch is too short to test this"
+                os.kill(pids[busy[0]], signal.SIGKILL)
+                self.killed.append(pids[busy[0]])
+            yield item
+
+
+def test_a_worker_killed_mid_batch_then_a_rerun(
+    cluster, course_with_submissions, pool_graded, tmp_path
+):
+    course = _copy(course_with_submissions, tmp_path / "course")
+    executor = KillOneWorker(cluster.scheduler_address)
+    try:
+        results, problems = grade_batch(A, course=course, executor=executor, progress=False)
+    finally:
+        executor.close()
+    assert len(executor.killed) == 1
+    assert problems == []
+    assert [r.student for r in results] == STUDENTS  # each once
+    assert _results(course) == _results(pool_graded)  # as if nothing had happened
+    # the command's exports and gradebook, then a rerun that must change nothing
+    args = ["grade", A, "--course", str(course), "--no-progress"]
+    assert cli([*args, "--scheduler", cluster.scheduler_address]) == 0
+    files = {
+        p: (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in (output_dir(course, A) / "results").glob("*.json")
+    }
+    rows = _gradebook_rows(_db(course))
+    assert cli([*args, "--scheduler", cluster.scheduler_address]) == 0
+    again = {
+        p: (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in (output_dir(course, A) / "results").glob("*.json")
+    }
+    assert again == files  # nothing regraded, not even rewritten
+    assert _gradebook_rows(_db(course)) == rows == _gradebook_rows(_db(pool_graded))
+    assert rows["submissions"] == [(s, 1) for s in STUDENTS] and rows["duplicates"] == []
+    assert _csv_rows(course) == STUDENTS
+    assert _exports(course) == _exports(pool_graded)
+
+
+# --------------------------------------------------------------------------- 3. the scheduler lost
+def _start(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", *args],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # the test kills the group: nanny, worker, sandboxes
+    )
+
+
+def _end(proc: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def test_the_scheduler_lost_then_a_rerun(cluster, course_with_submissions, pool_graded, tmp_path):
+    course = _copy(course_with_submissions, tmp_path / "course")
+    results = output_dir(course, A) / "results"
+    address = tmp_path / "scheduler.json"
+    scheduler = _start(
+        "dask",
+        "scheduler",
+        "--scheduler-file",
+        str(address),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--no-dashboard",
+    )
+    worker = command = None
+    try:
+        deadline = time.monotonic() + 120
+        while not address.exists():
+            assert scheduler.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        worker = _start(
+            "dask",
+            "worker",
+            "--scheduler-file",
+            str(address),
+            "--nthreads",
+            "1",
+            "--nworkers",
+            "1",
+            "--no-dashboard",
+        )
+        command = _start(
+            "autograder",
+            "grade",
+            A,
+            "--course",
+            str(course),
+            "--no-progress",
+            "--scheduler-file",
+            str(address),
+        )
+        while not list(results.glob("*.json")):
+            assert command.poll() is None, command.stderr.read().decode()[-3000:]
+            assert time.monotonic() < deadline + 300
+            time.sleep(0.05)
+        _end(scheduler)  # the scheduler is lost mid-batch
+        code = command.wait(120)
+        said = command.stderr.read().decode()
+    finally:
+        for proc in (scheduler, worker, command):
+            if proc is not None:
+                _end(proc)
+    assert code == 1, said[-3000:]
+    assert "Dask scheduler" in said and "was lost after" in said and "run the command again" in said
+    partial = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in results.glob("*.json")}
+    assert 1 <= len(partial) < len(STUDENTS)
+    args = ["grade", A, "--course", str(course), "--no-progress"]
+    assert cli([*args, "--scheduler", cluster.scheduler_address]) == 0  # another cluster
+    after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in results.glob("*.json")}
+    assert {k: after[k] for k in partial} == partial  # what was stored is kept, not regraded
+    assert _results(course) == _results(pool_graded)
+    rows = _gradebook_rows(_db(course))
+    assert rows["submissions"] == [(s, 1) for s in STUDENTS] and rows["duplicates"] == []
+    assert _csv_rows(course) == STUDENTS
