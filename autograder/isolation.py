@@ -38,15 +38,47 @@ ETC_FILES = (
 WORKER_DIR = "/worker"  # where the worker's code is in the sandbox (read-only)
 
 
+@functools.cache
+def user_namespaces_work() -> bool:
+    """Whether bubblewrap can make an unprivileged user namespace here (not root): some kernels
+    forbid them (kernel.unprivileged_userns_clone=0, AppArmor's restriction on Ubuntu 24.04)."""
+    if BWRAP is None:
+        return False
+    try:
+        probe = subprocess.run(
+            [BWRAP, "--unshare-all", "--unshare-user", "--ro-bind", "/", "/", "true"],
+            capture_output=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return probe.returncode == 0
+
+
 def bwrap_in_use(use_bwrap: bool | None) -> bool:
-    return bool(BWRAP) if use_bwrap is None else bool(use_bwrap and BWRAP)
+    """Whether workers run in bubblewrap: installed and, when not root, able to make a user
+    namespace (``use_bwrap=False`` switches it off)."""
+    if use_bwrap is False or BWRAP is None:
+        return False
+    return os.getuid() == 0 or user_namespaces_work()
 
 
 def isolation_note(use_bwrap: bool | None = None) -> str:
     """One line for the top of the grading output: which isolation is in force."""
     if bwrap_in_use(use_bwrap):
+        if os.getuid() == 0:
+            return (
+                "sandbox: bubblewrap (no network, private file system, user nobody) + resource "
+                "limits"
+            )
+        cgroups = (
+            "cgroups"
+            if all(os.access(f"/sys/fs/cgroup/{c}", os.W_OK) for c in ("pids", "memory", "cpu"))
+            else "per-process rlimits only: no cgroups are delegated to this user"
+        )
         return (
-            "sandbox: bubblewrap (no network, private file system, user nobody) + resource limits"
+            "sandbox: bubblewrap in an unprivileged user namespace (no network, private file "
+            f"system, user nobody inside) + resource limits ({cgroups})"
         )
     ids = fallback_ids()
     who = (
@@ -54,10 +86,16 @@ def isolation_note(use_bwrap: bool | None = None) -> str:
         if ids is not None
         else f"as user {pwd.getpwuid(os.getuid()).pw_name} (nobody cannot run this Python)"
     )
+    why = (
+        "bubblewrap is not installed (apt-get install bubblewrap)"
+        if BWRAP is None
+        else "bubblewrap cannot make a user namespace here (as root it needs none; otherwise "
+        "allow unprivileged user namespaces: sysctl kernel.unprivileged_userns_clone=1, or an "
+        "AppArmor profile for bwrap)"
+    )
     return (
-        "WARNING: bubblewrap is not installed (apt-get install bubblewrap): student code runs "
-        f"WITHOUT file-system isolation, {who}, isolated only as a separate process with "
-        "resource limits. Install bubblewrap before grading real submissions."
+        f"WARNING: {why}: student code runs WITHOUT file-system isolation, {who}, isolated only "
+        "as a separate process with resource limits. Fix this before grading real submissions."
     )
 
 

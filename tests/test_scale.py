@@ -468,3 +468,76 @@ def test_two_commands_at_once_lose_nothing(postgres, pool_graded, tmp_path):
         p.join(120)
         assert p.exitcode == 0
     assert _gradebook_rows(gradebook_url(url)) == expected
+
+
+# --------------------------------------------------------------------------- 5. not root
+def _blocked_for_nobody(path: str) -> tuple[str, str] | None:
+    """The first folder above ``path`` that others may not enter (a pyenv under /root, as in
+    CI), and the entry below it on the way; None if nobody can reach ``path``."""
+    parts = Path(path).parts
+    for i in range(1, len(parts) - 1):
+        folder = Path(*parts[: i + 1])
+        if not os.stat(folder).st_mode & 0o001:
+            return str(folder), parts[i + 1]
+    return None
+
+
+def _as_nobody_command(args: list[str], home: Path) -> list[str]:
+    """``args`` run as user nobody (setpriv). Where this machine's Python lies in a folder nobody
+    may not enter (CI's interpreter is under /root, 0700), the command gets a private mount
+    namespace (unshare, made as root, seen by nothing else) in which that folder is an empty
+    0755 tmpfs holding only the way to the interpreter; nothing else changes."""
+    drop = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "env", f"HOME={home}"]
+    blocked = _blocked_for_nobody(os.path.realpath(sys.executable))
+    if blocked is None:
+        return [*drop, *args]
+    folder, entry = blocked
+    hold = home / ".held"
+    script = (
+        f'set -e; mkdir -p "{hold}"; mount --bind "{folder}/{entry}" "{hold}"; '
+        f'mount -t tmpfs -o mode=755 tmpfs "{folder}"; mkdir "{folder}/{entry}"; '
+        f'mount --move "{hold}" "{folder}/{entry}"; exec "$@"'
+    )
+    return [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        script,
+        "sh",
+        *drop,
+        *args,
+    ]
+
+
+def test_not_root_grades_as_root(course_with_submissions, pool_graded):
+    base = Path(tempfile.mkdtemp(prefix="nobody-"))
+    try:
+        os.chmod(base, 0o755)
+        course = _copy(course_with_submissions, base / "course")
+        for p in [base, *base.rglob("*")]:
+            os.chown(p, *_nobody(), follow_symlinks=False)
+        cmd = [sys.executable, "-m", "autograder", "grade", A, "--course", str(course)]
+        proc = subprocess.run(
+            _as_nobody_command([*cmd, "--no-progress", "--jobs", "2"], base),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        first = proc.stdout.splitlines()[:2]
+        assert first[0].startswith("sandbox: bubblewrap in an unprivileged user namespace"), first
+        assert first[1].startswith("workers: "), first
+        ours, roots = _results(course), _results(pool_graded)
+        assert sorted(ours) == STUDENTS
+        for name in STUDENTS:  # the same grades, feedback, output; only the sandbox line differs
+            assert (
+                ours[name].pop("isolation") != roots[name].pop("isolation")
+                or name == "invalid_json"
+            )
+            assert ours[name] == roots[name], name
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
