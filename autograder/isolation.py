@@ -178,7 +178,12 @@ def _mkdirs(paths: list[str]) -> list[str]:
     return cmd
 
 
-def bwrap_command(workdir: str, limits: Limits, as_root: bool) -> list[str]:
+def bwrap_command(
+    workdir: str, limits: Limits, as_root: bool, root_inside: bool = False
+) -> list[str]:
+    """bubblewrap's command line; ``root_inside`` (a plain user's zygote): the sandbox user is
+    root of the new user namespace (the instructor outside), and the caller adds capabilities
+    after ``--cap-drop ALL``."""
     cmd = [BWRAP]
     if as_root:
         # no user namespace (its user would be root outside); the worker drops to nobody
@@ -186,8 +191,9 @@ def bwrap_command(workdir: str, limits: Limits, as_root: bool) -> list[str]:
         cmd += ["--unshare-cgroup-try", "--cap-drop", "ALL"]
         cmd += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     else:
-        cmd += ["--unshare-all", "--unshare-user", "--uid", str(SANDBOX_IDS[0])]
-        cmd += ["--gid", str(SANDBOX_IDS[1]), "--cap-drop", "ALL"]
+        ids = (0, 0) if root_inside else SANDBOX_IDS
+        cmd += ["--unshare-all", "--unshare-user", "--uid", str(ids[0])]
+        cmd += ["--gid", str(ids[1]), "--cap-drop", "ALL"]
     cmd += ["--die-with-parent", "--new-session"]
     for d in ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin"):
         if os.path.lexists(d):
