@@ -19,7 +19,12 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--course", default=None, help="nbgrader course folder (default: course/)")
     g.add_argument("--student", help="grade only this student")
     g.add_argument("--exercise", help="regrade only this exercise (others are kept)")
-    g.add_argument("--jobs", type=int, default=None, help="parallel workers (default: all cores)")
+    g.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="parallel workers of the local pool (default: all cores; a cluster has its own)",
+    )
     g.add_argument("--force", action="store_true", help="regrade even if nothing changed")
     g.add_argument("--db", default=None, help="gradebook URL (default: the course's SQLite)")
     g.add_argument("--no-gradebook", action="store_true", help="do not write the gradebook")

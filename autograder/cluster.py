@@ -261,3 +261,19 @@ class DaskCluster(Executor):
 
     def close(self) -> None:
         self.client.close()
+
+
+def local_cluster(workers: int = 2):
+    """A Dask cluster on this machine as the tests and the benchmark use it (and as an instructor
+    may, to try ``--scheduler``): ``workers`` processes with one thread each, under nannies, on
+    the loopback interface, without the dashboard. Use it as a context manager."""
+    from distributed import LocalCluster
+
+    return LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        host="127.0.0.1",
+        silence_logs=40,
+    )

@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 import bench_grader  # noqa: E402
 
+from autograder.cluster import local_cluster  # noqa: E402
 from autograder.environ import run_nbgrader  # noqa: E402
 from tests.test_scale import _as_nobody_command, _nobody  # noqa: E402
 
@@ -98,8 +99,6 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if os.getuid() != 0:
         raise SystemExit("run as root: the unprivileged run is made from root with setpriv")
-    from distributed import LocalCluster
-
     subs = bench_grader.make_submissions(args.n, args.seed, loops=0)
     base = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     os.chmod(base, 0o755)
@@ -109,14 +108,7 @@ def main(argv=None) -> int:
     runs: dict[str, dict] = {}
     courses: dict[str, Path] = {}
     try:
-        with LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            host="127.0.0.1",
-            silence_logs=40,
-        ) as cluster:
+        with local_cluster(2) as cluster:
             plan = [
                 ("pool (warm, 2 jobs)", []),
                 (

@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
 import pwd
@@ -32,30 +31,23 @@ import pytest
 
 from autograder.__main__ import main as cli
 from autograder.batch import grade_batch
-from autograder.cluster import DaskCluster
+from autograder.cluster import DaskCluster, local_cluster
 from autograder.config import output_dir
 from autograder.environ import run_nbgrader
 from autograder.gradebook import gradebook_url, scores, write_gradebook
+from tests.test_grader import hostile
 
 ROOT = Path(__file__).resolve().parents[1]
 A = "01_rnn"
 SAMPLES = ("correct", "mistakes", "unanswered")
 # hostile submissions that finish quickly (none waits for a time limit) and print the same
 # thing at every run: they exercise the sandbox, its deaths and restarts on every executor
-HOSTILE = ("os_exit", "forge_channel", "kill_parent", "lying_objects", "patch_numpy")
+HOSTILE = ("os_exit", "forge_channel", "kill_parent", "lying_objects", "patch_numpy", "sees")
 BROKEN = ("test_cell_edited", "invalid_json")
 STUDENTS = sorted((*SAMPLES, *HOSTILE, *BROKEN))
 
 
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-hostile = _load("hostile_fixtures_scale", ROOT / "tests" / "fixtures" / "hostile" / "build.py")
+# the hostile submissions of notebook 01 (tests/fixtures/hostile/build.py), as loaded there
 
 
 # --------------------------------------------------------------------------- course copies
@@ -78,7 +70,7 @@ def course_with_submissions(tmp_path_factory) -> Path:
     for sample in SAMPLES:
         answers, written = hostile._sample_answers(sample)
         hostile._write(sub / sample / A / f"{A}.ipynb", hostile.notebook(course, answers, written))
-    subst = {"@COURSE@": "/nowhere", "@REPO@": "/nowhere", "@PORT@": "9"}
+    subst = {"@COURSE@": str(course), "@REPO@": str(ROOT), "@PORT@": "9"}
     for name in HOSTILE:
         nb, _ = hostile._code_case(course, name, subst)
         hostile._write(sub / name / A / f"{A}.ipynb", nb)
@@ -133,16 +125,7 @@ def pool_graded(course_with_submissions, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def cluster():
     """Two worker processes with one thread each, each under a nanny that restarts it."""
-    from distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        host="127.0.0.1",
-        silence_logs=40,
-    ) as c:
+    with local_cluster(2) as c:
         yield c
 
 
@@ -512,6 +495,22 @@ def _as_nobody_command(args: list[str], home: Path) -> list[str]:
     ]
 
 
+def _sees_nothing_of_the_course(printed: str, course: Path) -> None:
+    """The probe's report (tests/fixtures/hostile/sees.py): user nobody, no course, no grader."""
+    import ast
+    import re
+
+    lines = {m.group(1): m.group(2) for m in re.finditer(r"^SEES (\S+) (.*)$", printed, re.M)}
+    assert lines["uid"].split() == ["65534", "65534", "65534"], lines["uid"]
+    assert lines[str(course)] == "FileNotFoundError"
+    assert lines[f"{course}/submitted"] == "FileNotFoundError"
+    assert set(ast.literal_eval(lines[str(ROOT)])) <= {".venv"}  # the environment, not the code
+    assert set(ast.literal_eval(lines["/worker"])) <= {"inside"}
+    seen = " ".join(v for k, v in lines.items() if k != "uid").replace(str(ROOT / ".venv"), "")
+    for secret in ("autograder", "solutions", "gradebook", "submitted", "mistakes", str(course)):
+        assert secret not in seen, secret
+
+
 def test_not_root_grades_as_root(course_with_submissions, pool_graded):
     base = Path(tempfile.mkdtemp(prefix="nobody-"))
     try:
@@ -530,14 +529,15 @@ def test_not_root_grades_as_root(course_with_submissions, pool_graded):
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
         first = proc.stdout.splitlines()[:2]
         assert first[0].startswith("sandbox: bubblewrap in an unprivileged user namespace"), first
-        assert first[1].startswith("workers: "), first
+        assert first[1].startswith("workers: warm, in a user namespace"), first
         ours, roots = _results(course), _results(pool_graded)
         assert sorted(ours) == STUDENTS
-        for name in STUDENTS:  # the same grades, feedback, output; only the sandbox line differs
-            assert (
-                ours[name].pop("isolation") != roots[name].pop("isolation")
-                or name == "invalid_json"
-            )
+        for name in STUDENTS:  # the same grades, feedback, output; the sandbox line says which
+            if name != "invalid_json":  # (no worker for a file that is not a notebook)
+                assert "unprivileged user namespace" in ours[name]["isolation"], name
+            ours[name].pop("isolation"), roots[name].pop("isolation")
             assert ours[name] == roots[name], name
+        for printed in (ours["sees"]["printed"], roots["sees"]["printed"]):
+            _sees_nothing_of_the_course(printed, course_with_submissions)
     finally:
         shutil.rmtree(base, ignore_errors=True)
