@@ -343,6 +343,8 @@ class WarmWorker(SandboxedWorker):
             if not self.cgroups:  # its init dies with it, and the kernel ends the namespace
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(self.proc.pid, signal.SIGKILL)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.proc.wait(5.0)  # until the zygote has seen it end
             for stream in (self.proc.stdin, self.proc.stdout):
                 with contextlib.suppress(OSError):
                     stream.close()

@@ -68,13 +68,14 @@ def _write(path: str, text: str) -> None:
         f.write(text)
 
 
-def _no_capabilities(lib) -> None:
-    """Drop every capability for good: the bounding set, the ambient set, then capset(0)."""
+def _no_capabilities(lib, bounding: bool = True) -> None:
+    """Drop every capability for good: the bounding set (``bounding``: it needs CAP_SETPCAP,
+    and only matters to a process that will exec), the ambient set, then capset(0)."""
     import ctypes
 
     pr_capbset_drop, pr_cap_ambient, pr_cap_ambient_clear_all = 24, 47, 4
     lib.prctl(pr_cap_ambient, pr_cap_ambient_clear_all, 0, 0, 0)
-    for cap in range(64):
+    for cap in range(64) if bounding else ():
         lib.prctl(pr_capbset_drop, cap, 0, 0, 0)  # EINVAL past the last one: ignored
 
     class Header(ctypes.Structure):
@@ -86,7 +87,8 @@ def _no_capabilities(lib) -> None:
     header, data = Header(0x20080522, 0), (Data * 2)()  # _LINUX_CAPABILITY_VERSION_3
     _check(lib.capset(ctypes.byref(header), ctypes.byref(data)), "capset")
     with open("/proc/self/status") as f:
-        held = [line.split()[1] for line in f if line.startswith(("CapEff", "CapPrm", "CapBnd"))]
+        which = ("CapEff", "CapPrm", "CapBnd") if bounding else ("CapEff", "CapPrm")
+        held = [line.split()[1] for line in f if line.startswith(which)]
     if any(int(x, 16) for x in held):  # never run student code with a capability
         os._exit(70)
 
@@ -157,15 +159,27 @@ def _child_of_zygote(
         if os.path.isdir("/dev/shm"):
             _mount(lib, "tmpfs", "/dev/shm", "tmpfs", tmp_flags, "size=1m,mode=1777")
         _mount(lib, "proc", "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
+        init_ready, init_done = os.pipe()
         pid = os.fork()  # the worker: PID 2, so that signals work on it as on any process
         if pid:
             channel_in.close()
             channel_out.close()
+            # nothing is left to mount: this init keeps no capability, and may not be traced
+            # (a plain user's worker has the same user outside as this init; ptrace would
+            # otherwise reach it); the worker goes on once this is done
+            if userns:
+                _no_capabilities(lib, bounding=False)  # it never execs
+            _check(lib.prctl(4, 0, 0, 0, 0), "prctl PR_SET_DUMPABLE")
+            os.close(init_ready)
+            os.close(init_done)
             while True:  # reap orphans (a student's daemons) until the worker ends
                 done, status = os.waitpid(-1, 0)
                 if done == pid:
                     code = os.waitstatus_to_exitcode(status)
                     os._exit(code if code >= 0 else 128 - code)
+        os.close(init_done)
+        os.read(init_ready, 1)  # end of file: the init has dropped what it held
+        os.close(init_ready)
         os.setsid()
         os.chdir("/tmp")
         if userns:  # first: RLIMIT_NPROC then counts this namespace's processes only
