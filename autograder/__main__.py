@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from autograder import isolation, warm
     from autograder.batch import collect, grade_batch
-    from autograder.cluster import ClusterLost
+    from autograder.cluster import ClusterError
     from autograder.config import COURSE, release_notebook
     from autograder.export import write_all
     from autograder.gradebook import GradebookError
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     use_bwrap = isolation.bwrap_in_use(None)
     executor = None
     if args.scheduler or args.scheduler_file:
-        from autograder.cluster import ClusterError, DaskCluster
+        from autograder.cluster import DaskCluster
 
         try:
             executor = DaskCluster(args.scheduler, args.scheduler_file)
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as e:
         print(e, file=sys.stderr)
         return 2
-    except ClusterLost as e:
+    except ClusterError as e:  # the scheduler lost mid-batch: what was stored is kept
         print(e, file=sys.stderr)
         return 1
     finally:

@@ -3,7 +3,7 @@
 A result is reused while its key is unchanged (the file, the release, the instructor's solution,
 the suites, the grader's version), so a killed run resumes where it stopped and a rerun changes
 nothing. Grading runs behind :class:`Executor`: :class:`LocalPool` (processes on this machine)
-is the one implementation here; another (a cluster's scheduler) implements ``run`` the same way.
+here, :class:`autograder.cluster.DaskCluster` (a Dask distributed cluster) beside it.
 """
 
 from __future__ import annotations
@@ -123,7 +123,8 @@ def grade_task(job: Job) -> tuple[str, str]:
 
 
 class Executor:
-    """Where grading tasks run. ``run`` grades every job (with :func:`grade_task`) and yields
+    """Where grading tasks run. ``run`` grades every job and stores its result (with
+    :func:`grade_task`, or :func:`grade_job` where it runs and :func:`store_result` here) and yields
     ``(job, (status, payload))`` as each finishes, or ``(job, LOST)`` when the process grading it
     died; the batch runs lost jobs again, in a fresh ``run``."""
 

@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder import inside
+from autograder import cgroups, inside
 from autograder.config import REFERENCE_PACKAGES, Limits
 from autograder.inside.privileges import drop_to
 
@@ -71,14 +71,14 @@ def isolation_note(use_bwrap: bool | None = None) -> str:
                 "sandbox: bubblewrap (no network, private file system, user nobody) + resource "
                 "limits"
             )
-        cgroups = (
+        limits = (
             "cgroups"
-            if all(os.access(f"/sys/fs/cgroup/{c}", os.W_OK) for c in ("pids", "memory", "cpu"))
+            if cgroups.writable()
             else "per-process rlimits only: no cgroups are delegated to this user"
         )
         return (
             "sandbox: bubblewrap in an unprivileged user namespace (no network, private file "
-            f"system, user nobody inside) + resource limits ({cgroups})"
+            f"system, user nobody inside) + resource limits ({limits})"
         )
     ids = fallback_ids()
     who = (
