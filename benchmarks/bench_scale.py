@@ -91,12 +91,61 @@ def course_copy(base: Path, name: str, submissions: list[dict]) -> Path:
     return course
 
 
+def projection(seconds_per_submission: float, processes: int = 2) -> dict:
+    """What 1,000 students x 6 notebooks cost: core-hours, and minutes on 1, 4, 16 machines."""
+    core_s = seconds_per_submission * processes  # core-seconds per submission of 01
+    per_course = sum(1000 * core_s * c for c in RELATIVE_COST.values())
+    minutes = {
+        f"{machines} x {cores} cores": per_course / (machines * cores) / 60
+        for machines in (1, 4, 16)
+        for cores in (2, 16)
+    }
+    return {"core_seconds_01": core_s, "core_hours": per_course / 3600, "minutes": minutes}
+
+
+def report(runs: dict, n: int) -> dict:
+    """Print the table, the cluster against each pool run, and the projections; return them."""
+    for r in runs.values():
+        r["seconds_per_submission"] = r["grading_seconds"] / r["submissions"]
+    print(f"\n{'mode':<44}{'subs':>6}{'grading s':>11}{'s/sub':>8}{'wall s':>8}{'load':>6}")
+    for name, r in runs.items():
+        print(
+            f"{name:<44}{r['submissions']:>6}{r['grading_seconds']:>11.1f}"
+            f"{r['seconds_per_submission']:>8.3f}{r['wall_seconds']:>8.1f}{r['load_before']:>6.1f}"
+        )
+    before, after = runs["pool (warm, 2 jobs)"], runs["pool again"]
+    dask = runs["Dask LocalCluster (2 workers x 1 thread)"]["grading_seconds"]
+    mean = (before["grading_seconds"] + after["grading_seconds"]) / 2
+    ratios = {
+        "pool run before": dask / before["grading_seconds"],
+        "pool run after": dask / after["grading_seconds"],
+        "mean of both": dask / mean,
+    }
+    for k, v in ratios.items():
+        print(f"cluster / {k}: {v:.3f}")
+    warm = after["seconds_per_submission"]
+    slow = {k: runs[k]["seconds_per_submission"] for k in runs if k.startswith(("root", "unpriv"))}
+    for k, v in slow.items():
+        print(f"{k} / pool run after: {v / warm:.2f}")
+    projections = {}
+    for k, r in (("pool run after", after), ("mean of both", {"seconds_per_submission": mean / n})):
+        p = projections[k] = projection(r["seconds_per_submission"])
+        print(f"1,000 students x 6 notebooks from the {k}: {p['core_hours']:.2f} core-hours;")
+        print("  " + ", ".join(f"{m}: {v:.1f} min" for m, v in p["minutes"].items()))
+    return {"cluster_over_pool": ratios, "projections": projections}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=100)
     parser.add_argument("--n-slow", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--report", metavar="JSON", help="only print the report of a saved run")
     args = parser.parse_args(argv)
+    if args.report:
+        saved = json.loads(Path(args.report).read_text())
+        report(saved["runs"], saved["n"])
+        return 0
     if os.getuid() != 0:
         raise SystemExit("run as root: the unprivileged run is made from root with setpriv")
     subs = bench_grader.make_submissions(args.n, args.seed, loops=0)
@@ -145,30 +194,6 @@ def main(argv=None) -> int:
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
-    for r in runs.values():
-        r["seconds_per_submission"] = r["grading_seconds"] / r["submissions"]
-    pool = (
-        runs["pool (warm, 2 jobs)"]["grading_seconds"] + runs["pool again"]["grading_seconds"]
-    ) / 2
-    dask = runs["Dask LocalCluster (2 workers x 1 thread)"]["grading_seconds"]
-    print(f"\n{'mode':<44}{'subs':>6}{'grading s':>11}{'s/sub':>8}{'wall s':>8}{'load':>6}")
-    for name, r in runs.items():
-        print(
-            f"{name:<44}{r['submissions']:>6}{r['grading_seconds']:>11.1f}"
-            f"{r['seconds_per_submission']:>8.3f}{r['wall_seconds']:>8.1f}{r['load_before']:>6.1f}"
-        )
-    print(f"cluster / pool (mean of the two pool runs): {dask / pool:.3f}")
-    # on paper: 1,000 students x 6 notebooks
-    core_s = pool * 2 / args.n  # core-seconds per submission of 01 (2 busy processes)
-    per_course = sum(1000 * core_s * c for c in RELATIVE_COST.values())
-    projection = {}
-    for machines in (1, 4, 16):
-        for cores in (2, 16):
-            projection[f"{machines} x {cores} cores"] = per_course / (machines * cores)
-    print(f"core-seconds per submission of 01: {core_s:.2f}; a course of 1,000 x 6 notebooks:")
-    print(f"  {per_course / 3600:.1f} core-hours in all")
-    for k, v in projection.items():
-        print(f"  {k:<16} {v / 60:7.1f} min")
     for d in differences:
         print("SCORE DIFFERENCE", d)
     out = {
@@ -177,13 +202,10 @@ def main(argv=None) -> int:
         "n": args.n,
         "n_slow": args.n_slow,
         "runs": runs,
-        "cluster_over_pool": dask / pool,
-        "core_seconds_per_submission_01": core_s,
         "relative_cost": RELATIVE_COST,
-        "course_core_hours": per_course / 3600,
-        "projection_seconds": projection,
         "score_differences": len(differences),
     }
+    out.update(report(runs, args.n))
     (ROOT / "benchmarks" / "scale_results.json").write_text(json.dumps(out, indent=1) + "\n")
     return 1 if differences else 0
 
