@@ -454,45 +454,46 @@ def test_two_commands_at_once_lose_nothing(postgres, pool_graded, tmp_path):
 
 
 # --------------------------------------------------------------------------- 5. not root
-def _blocked_for_nobody(path: str) -> tuple[str, str] | None:
-    """The first folder above ``path`` that others may not enter (a pyenv under /root, as in
-    CI), and the entry below it on the way; None if nobody can reach ``path``."""
-    parts = Path(path).parts
-    for i in range(1, len(parts) - 1):
-        folder = Path(*parts[: i + 1])
-        if not os.stat(folder).st_mode & 0o001:
-            return str(folder), parts[i + 1]
-    return None
+def _blocked_for_nobody(paths: list[str]) -> list[tuple[str, list[str]]]:
+    """Every folder on the way to one of ``paths`` that others may not enter (a pyenv under
+    /root, a clone in a 0700 temporary folder, as in CI), with the entries below it on those
+    ways; outermost first."""
+    found: dict[str, set[str]] = {}
+    for path in paths:
+        parts = Path(path).parts
+        for i in range(1, len(parts) - 1):
+            folder = str(Path(*parts[: i + 1]))
+            if not os.stat(folder).st_mode & 0o001:
+                found.setdefault(folder, set()).add(parts[i + 1])
+    return [(f, sorted(e)) for f, e in sorted(found.items(), key=lambda x: len(Path(x[0]).parts))]
 
 
 def _as_nobody_command(args: list[str], home: Path) -> list[str]:
-    """``args`` run as user nobody (setpriv). Where this machine's Python lies in a folder nobody
-    may not enter (CI's interpreter is under /root, 0700), the command gets a private mount
-    namespace (unshare, made as root, seen by nothing else) in which that folder is an empty
-    0755 tmpfs holding only the way to the interpreter; nothing else changes."""
+    """``args`` run as user nobody (setpriv). Where the Python or this repository lies in a
+    folder nobody may not enter (CI's interpreter is under /root, 0700), the command gets a
+    private mount namespace (unshare, made as root, seen by nothing else) in which each such
+    folder is an empty 0755 tmpfs holding only the ways to them; nothing else changes."""
     drop = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "env", f"HOME={home}"]
-    blocked = _blocked_for_nobody(os.path.realpath(sys.executable))
-    if blocked is None:
+    needed = [os.path.realpath(sys.executable), str(ROOT), os.path.realpath(sys.prefix)]
+    blocked = _blocked_for_nobody(needed)
+    if not blocked:
         return [*drop, *args]
-    folder, entry = blocked
-    hold = home / ".held"
-    script = (
-        f'set -e; mkdir -p "{hold}"; mount --bind "{folder}/{entry}" "{hold}"; '
-        f'mount -t tmpfs -o mode=755 tmpfs "{folder}"; mkdir "{folder}/{entry}"; '
-        f'mount --move "{hold}" "{folder}/{entry}"; exec "$@"'
-    )
-    return [
-        "unshare",
-        "--mount",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        script,
-        "sh",
-        *drop,
-        *args,
-    ]
+    steps, n = ["set -e"], 0
+    for folder, entries in blocked:
+        held = []
+        for entry in entries:
+            source, hold = f"{folder}/{entry}", f"{home}/.held{n}"
+            n += 1
+            make = f'if [ -d "{source}" ]; then mkdir -p "{hold}"; else touch "{hold}"; fi'
+            steps += [make, f'mount --bind "{source}" "{hold}"']
+            held.append((source, hold))
+        steps.append(f'mount -t tmpfs -o mode=755 tmpfs "{folder}"')
+        for source, hold in held:
+            steps.append(f'if [ -d "{hold}" ]; then mkdir "{source}"; else touch "{source}"; fi')
+            steps.append(f'mount --move "{hold}" "{source}"')
+    script = "; ".join([*steps, 'exec "$@"'])
+    unshare = ["unshare", "--mount", "--propagation", "private"]
+    return [*unshare, "sh", "-c", script, "sh", *drop, *args]
 
 
 def _sees_nothing_of_the_course(printed: str, course: Path) -> None:
