@@ -19,7 +19,12 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--course", default=None, help="nbgrader course folder (default: course/)")
     g.add_argument("--student", help="grade only this student")
     g.add_argument("--exercise", help="regrade only this exercise (others are kept)")
-    g.add_argument("--jobs", type=int, default=None, help="parallel workers (default: all cores)")
+    g.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="parallel workers of the local pool (default: all cores; a cluster has its own)",
+    )
     g.add_argument("--force", action="store_true", help="regrade even if nothing changed")
     g.add_argument("--db", default=None, help="gradebook URL (default: the course's SQLite)")
     g.add_argument("--no-gradebook", action="store_true", help="do not write the gradebook")
@@ -39,6 +44,12 @@ def main(argv: list[str] | None = None) -> int:
         "cell_seconds=60 (a cell of the student's that runs longer is stopped, reported and "
         "skipped) or call_seconds=10 (one call of a student's function); repeatable",
     )
+    g.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on a Dask distributed cluster, e.g. tcp://host:8786 (default: this machine)",
+    )
+    g.add_argument("--scheduler-file", metavar="FILE", help="the cluster's scheduler file instead")
     r = sub.add_parser(
         "report",
         help="the class report (HTML and CSV) from the result files of `grade`, no regrading",
@@ -62,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from autograder import isolation, warm
     from autograder.batch import collect, grade_batch, ungraded
+    from autograder.cluster import ClusterError
     from autograder.config import COURSE, limits_with, release_notebook
     from autograder.export import write_all
     from autograder.gradebook import GradebookError
@@ -78,11 +90,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no released notebook at {release}: run `make course` first.", file=sys.stderr)
         return 2
     use_bwrap = isolation.bwrap_in_use(None)
-    print(isolation.isolation_note(use_bwrap), flush=True)  # first, so nobody can miss it
-    use_warm = warm.warm_possible(use_bwrap) and not args.cold
-    if use_warm:
-        print("workers: warm (forked from a sandbox that has loaded the libraries; each in its own")
-        print("         namespaces, /tmp, cgroups and limits, as user nobody)", flush=True)
+    executor = None
+    if args.scheduler or args.scheduler_file:
+        from autograder.cluster import DaskCluster
+
+        try:
+            executor = DaskCluster(args.scheduler, args.scheduler_file)
+            lines = executor.describe()
+        except ClusterError as e:
+            print(e, file=sys.stderr)
+            return 2
+        print("\n".join(lines), flush=True)  # first, so nobody can miss it
+    else:
+        print(isolation.isolation_note(use_bwrap), flush=True)  # first, so nobody can miss it
+        print(warm.worker_mode(use_bwrap, args.cold), flush=True)
     t0 = time.perf_counter()
     try:
         results, problems = grade_batch(
@@ -95,12 +116,19 @@ def main(argv: list[str] | None = None) -> int:
             args.force,
             progress=not args.no_progress,
             use_bwrap=use_bwrap,
-            warm=use_warm,
+            warm=False if args.cold else None,
             limits=limits,
+            executor=executor,
         )
     except ValueError as e:
         print(e, file=sys.stderr)
         return 2
+    except ClusterError as e:  # the scheduler lost mid-batch: what was stored is kept
+        print(e, file=sys.stderr)
+        return 1
+    finally:
+        if executor is not None:
+            executor.close()
     graded_s = time.perf_counter() - t0
     pairs, _ = collect(args.assignment, course, args.submissions, args.student)
     db = None if args.no_gradebook else (args.db or f"sqlite:///{course / 'gradebook.db'}")

@@ -3,7 +3,7 @@
 A result is reused while its key is unchanged (the file, the release, the instructor's solution,
 the suites, the grader's version), so a killed run resumes where it stopped and a rerun changes
 nothing. Grading runs behind :class:`Executor`: :class:`LocalPool` (processes on this machine)
-is the one implementation here; another (a cluster's scheduler) implements ``run`` the same way.
+here, :class:`autograder.cluster.DaskCluster` (a Dask distributed cluster) beside it.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from autograder.results import (
     result_from_json,
     result_to_json,
 )
-from autograder.warm import stop_zygotes, warm_possible
+from autograder.warm import stop_zygotes
 
 LOST = ("lost", "")  # what an executor reports for a task whose process died
 
@@ -100,20 +100,11 @@ def ungraded(students: list[str], results: list[SubmissionResult], problems: lis
     return out
 
 
-def grade_task(job: Job) -> tuple[str, str]:
-    """Grade one submission wherever the executor runs it and store its result atomically;
-    ("ok", result JSON) or ("error", why)."""
+def grade_job(job: Job) -> tuple[str, str]:
+    """Grade one submission wherever the executor runs it: ("ok", result JSON) or
+    ("error", why). Nothing is stored (see :func:`store_result`)."""
     try:
-        r = grade_submission(job)
-        if job.only:  # regrading one exercise: keep the others
-            old = load_result(Path(job.result_path))
-            if old is not None and old.key == r.key:
-                old.exercises[job.only] = r.exercises[job.only]
-                old.events += [e for e in r.events if e not in old.events]
-                r = old
-        text = result_to_json(r)
-        atomic_write(Path(job.result_path), text)
-        return "ok", text
+        return "ok", result_to_json(grade_submission(job))
     except SandboxError as e:  # the machine's fault: no grade rather than a wrong one
         return "error", (
             f"the sandbox could not run ({clip(e, 300)}): a fault of the grading machine, not "
@@ -123,8 +114,35 @@ def grade_task(job: Job) -> tuple[str, str]:
         return "error", f"the grader failed ({type(e).__name__}: {clip(e, 300)}); run again"
 
 
+def store_result(job: Job, text: str) -> str:
+    """Store a graded result atomically at ``job.result_path`` and return what was stored;
+    regrading one exercise (``job.only``) keeps the stored result's other exercises."""
+    if job.only:
+        old = load_result(Path(job.result_path))
+        new = result_from_json(text)
+        if old is not None and old.key == new.key:
+            old.exercises[job.only] = new.exercises[job.only]
+            old.events += [e for e in new.events if e not in old.events]
+            text = result_to_json(old)
+    atomic_write(Path(job.result_path), text)
+    return text
+
+
+def grade_task(job: Job) -> tuple[str, str]:
+    """Grade one submission and store its result atomically where it is graded (a process of
+    this machine); ("ok", result JSON) or ("error", why)."""
+    status, text = grade_job(job)
+    if status != "ok":
+        return status, text
+    try:
+        return "ok", store_result(job, text)
+    except OSError as e:
+        return "error", f"the result could not be stored ({clip(e, 300)}); run again"
+
+
 class Executor:
-    """Where grading tasks run. ``run`` grades every job (with :func:`grade_task`) and yields
+    """Where grading tasks run. ``run`` grades every job and stores its result (with
+    :func:`grade_task`, or :func:`grade_job` where it runs and :func:`store_result` here) and yields
     ``(job, (status, payload))`` as each finishes, or ``(job, LOST)`` when the process grading it
     died; the batch runs lost jobs again, in a fresh ``run``."""
 
@@ -182,7 +200,6 @@ def grade_batch(
     from tqdm.auto import tqdm
 
     use_bwrap = isolation.bwrap_in_use(use_bwrap)  # decided here, so every process agrees
-    use_warm = warm_possible(use_bwrap) and warm is not False
     release = load_release(assignment, course)
     if exercise and exercise not in release.exercises:
         names = ", ".join(release.exercises)
@@ -202,7 +219,8 @@ def grade_batch(
             done.append(old)
             continue
         job.only = exercise if (exercise and same) else None  # no valid result: grade it all
-        job.gate_modes, job.warm, job.result_path = modes, use_warm, str(target)
+        job.gate_modes, job.result_path = modes, str(target)
+        job.warm = False if warm is False else None  # None: warm wherever it is graded, if it can
         todo.append(job)
     executor = executor or LocalPool(jobs)
     for _attempt in range(3):  # a process that was killed is replaced; its tasks rerun

@@ -6,6 +6,7 @@ gradebook itself is written by autograder/gradebook.py.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import io
@@ -123,6 +124,20 @@ def write_autograded_notebook(course: Path, r: SubmissionResult, submission: str
     atomic_write(dest, nbformat.writes(release))
 
 
+@contextlib.contextmanager
+def _locked(path: Path):
+    """An exclusive lock on ``path`` (made if missing) for the duration of the block."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def write_all(
     course: Path, results: list[SubmissionResult], submissions: dict[str, str], db_url: str | None
 ) -> dict[str, Path]:
@@ -136,11 +151,13 @@ def write_all(
         atomic_write(out / "gradescope" / r.student / "results.json", gradescope_json(r))
         if r.student in submissions:
             write_autograded_notebook(course, r, submissions[r.student])
-    # every student with a result, not only this run's (after --student, the others stay)
-    stored = [load_result(p) for p in sorted((out / "results").glob("*.json"))]
-    everyone = {r.student: r for r in stored if r is not None and r.assignment == a}
-    everyone.update({r.student: r for r in results})
-    atomic_write(out / "grades.csv", csv_text([everyone[k] for k in sorted(everyone)]))
+    # every student with a result, not only this run's (after --student, the others stay); a
+    # lock, so that of two commands at once the last to write has read the other's results
+    with _locked(out / ".exports.lock"):
+        stored = [load_result(p) for p in sorted((out / "results").glob("*.json"))]
+        everyone = {r.student: r for r in stored if r is not None and r.assignment == a}
+        everyone.update({r.student: r for r in results})
+        atomic_write(out / "grades.csv", csv_text([everyone[k] for k in sorted(everyone)]))
     if db_url:
         write_gradebook(db_url, a, results)
     return {

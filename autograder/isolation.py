@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder import inside
+from autograder import cgroups, inside
 from autograder.config import REFERENCE_PACKAGES, Limits
 from autograder.inside.privileges import drop_to
 
@@ -38,15 +38,47 @@ ETC_FILES = (
 WORKER_DIR = "/worker"  # where the worker's code is in the sandbox (read-only)
 
 
+@functools.cache
+def user_namespaces_work() -> bool:
+    """Whether bubblewrap can make an unprivileged user namespace here (not root): some kernels
+    forbid them (kernel.unprivileged_userns_clone=0, AppArmor's restriction on Ubuntu 24.04)."""
+    if BWRAP is None:
+        return False
+    try:
+        probe = subprocess.run(
+            [BWRAP, "--unshare-all", "--unshare-user", "--ro-bind", "/", "/", "true"],
+            capture_output=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return probe.returncode == 0
+
+
 def bwrap_in_use(use_bwrap: bool | None) -> bool:
-    return bool(BWRAP) if use_bwrap is None else bool(use_bwrap and BWRAP)
+    """Whether workers run in bubblewrap: installed and, when not root, able to make a user
+    namespace (``use_bwrap=False`` switches it off)."""
+    if use_bwrap is False or BWRAP is None:
+        return False
+    return os.getuid() == 0 or user_namespaces_work()
 
 
 def isolation_note(use_bwrap: bool | None = None) -> str:
     """One line for the top of the grading output: which isolation is in force."""
     if bwrap_in_use(use_bwrap):
+        if os.getuid() == 0:
+            return (
+                "sandbox: bubblewrap (no network, private file system, user nobody) + resource "
+                "limits"
+            )
+        limits = (
+            "cgroups"
+            if cgroups.writable()
+            else "per-process rlimits only: no cgroups are delegated to this user"
+        )
         return (
-            "sandbox: bubblewrap (no network, private file system, user nobody) + resource limits"
+            "sandbox: bubblewrap in an unprivileged user namespace (no network, private file "
+            f"system, user nobody inside) + resource limits ({limits})"
         )
     ids = fallback_ids()
     who = (
@@ -54,10 +86,16 @@ def isolation_note(use_bwrap: bool | None = None) -> str:
         if ids is not None
         else f"as user {pwd.getpwuid(os.getuid()).pw_name} (nobody cannot run this Python)"
     )
+    why = (
+        "bubblewrap is not installed (apt-get install bubblewrap)"
+        if BWRAP is None
+        else "bubblewrap cannot make a user namespace here (as root it needs none; otherwise "
+        "allow unprivileged user namespaces: sysctl kernel.unprivileged_userns_clone=1, or an "
+        "AppArmor profile for bwrap)"
+    )
     return (
-        "WARNING: bubblewrap is not installed (apt-get install bubblewrap): student code runs "
-        f"WITHOUT file-system isolation, {who}, isolated only as a separate process with "
-        "resource limits. Install bubblewrap before grading real submissions."
+        f"WARNING: {why}: student code runs WITHOUT file-system isolation, {who}, isolated only "
+        "as a separate process with resource limits. Fix this before grading real submissions."
     )
 
 
@@ -140,7 +178,12 @@ def _mkdirs(paths: list[str]) -> list[str]:
     return cmd
 
 
-def bwrap_command(workdir: str, limits: Limits, as_root: bool) -> list[str]:
+def bwrap_command(
+    workdir: str, limits: Limits, as_root: bool, root_inside: bool = False
+) -> list[str]:
+    """bubblewrap's command line; ``root_inside`` (a plain user's zygote): the sandbox user is
+    root of the new user namespace (the instructor outside), and the caller adds capabilities
+    after ``--cap-drop ALL``."""
     cmd = [BWRAP]
     if as_root:
         # no user namespace (its user would be root outside); the worker drops to nobody
@@ -148,8 +191,9 @@ def bwrap_command(workdir: str, limits: Limits, as_root: bool) -> list[str]:
         cmd += ["--unshare-cgroup-try", "--cap-drop", "ALL"]
         cmd += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     else:
-        cmd += ["--unshare-all", "--unshare-user", "--uid", str(SANDBOX_IDS[0])]
-        cmd += ["--gid", str(SANDBOX_IDS[1]), "--cap-drop", "ALL"]
+        ids = (0, 0) if root_inside else SANDBOX_IDS
+        cmd += ["--unshare-all", "--unshare-user", "--uid", str(ids[0])]
+        cmd += ["--gid", str(ids[1]), "--cap-drop", "ALL"]
     cmd += ["--die-with-parent", "--new-session"]
     for d in ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin"):
         if os.path.lexists(d):

@@ -155,9 +155,8 @@ class Release:
         return tuple(sorted(n for n in names if not from_reference(n)))
 
 
-def load_release(assignment: str, course: Path = COURSE) -> Release:
-    """Read and parse the released notebook (and the instructor's, for the key) once."""
-    raw = release_notebook(course, assignment).read_bytes()
+def parse_release(assignment: str, course: Path, raw: bytes, key_material: bytes) -> Release:
+    """A :class:`Release` from the released notebook's bytes (as a cluster's worker gets them)."""
     nb = nbformat.reads(raw.decode(), as_version=4)
     cells, questions, before = [], [], None
     for c in nb.cells:
@@ -169,15 +168,21 @@ def load_release(assignment: str, course: Path = COURSE) -> Release:
             if kind == "written" and before is not None:
                 questions.append((m["grade_id"], before))
         before = c.source if not kind else None
-    src = source_notebook(course, assignment)
-    material = (
-        raw + (src.read_bytes() if src.is_file() else b"") + suites_digest(assignment).encode()
-    )
     return Release(
         assignment,
         course,
         tuple(cells),
         frozenset(c.source for c in nb.cells if c.cell_type == "code"),
-        material,
+        key_material,
         tuple(questions),
     )
+
+
+def load_release(assignment: str, course: Path = COURSE) -> Release:
+    """Read and parse the released notebook (and the instructor's, for the key) once."""
+    raw = release_notebook(course, assignment).read_bytes()
+    src = source_notebook(course, assignment)
+    material = (
+        raw + (src.read_bytes() if src.is_file() else b"") + suites_digest(assignment).encode()
+    )
+    return parse_release(assignment, course, raw, material)

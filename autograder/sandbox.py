@@ -121,6 +121,14 @@ class SandboxedWorker:
         self.cgroups = make_cgroups(limits)
         procs_files = [os.path.join(c, "cgroup.procs") for c in self.cgroups]
         has_pids_cgroup = any("/pids/" in c for c in self.cgroups)
+        # Without a pids cgroup, RLIMIT_NPROC bounds the worker's processes. It counts every
+        # process of the user at each user-namespace level: set on bubblewrap by a plain user,
+        # it would count all of that user's processes (a browser has hundreds) and could stop
+        # the sandbox from starting; set by the worker inside its own user namespace, it counts
+        # the sandbox's processes only.
+        nproc_inside = not has_pids_cgroup and self.use_bwrap and not as_root
+        if nproc_inside:
+            cmd += ["--nproc", str(limits.processes)]
         cut_network = not self.use_bwrap and as_root
 
         def before_exec():  # runs in the child, before bwrap/python starts
@@ -130,7 +138,7 @@ class SandboxedWorker:
                 with open(procs, "w") as f:
                     f.write(str(os.getpid()))
             lim = rlimits(limits)
-            if not has_pids_cgroup:  # a per-user limit: the fallback when cgroups are missing
+            if not has_pids_cgroup and not nproc_inside:  # per user: the fallback without cgroups
                 lim.append(("RLIMIT_NPROC", limits.processes))
             for which, value in lim:
                 resource.setrlimit(getattr(resource, which), (value, value))

@@ -34,6 +34,7 @@ from autograder.isolation import (
     python_paths,
     rlimits,
     set_parent_death_signal,
+    user_namespaces_work,
     worker_command,
     worker_env,
 )
@@ -41,17 +42,64 @@ from autograder.sandbox import SandboxedWorker, WorkerDied
 
 # change user; namespaces and mounts; bring up the loopback of each child's network namespace
 ZYGOTE_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_SYS_ADMIN", "CAP_NET_ADMIN")
+# a plain user's zygote also maps its root into each child's user namespace, which the kernel
+# allows only with CAP_SETFCAP (in the zygote's own namespace; the children drop everything)
+USERNS_ZYGOTE_CAPS = (*ZYGOTE_CAPS, "CAP_SETFCAP")
 
 
 def warm_possible(use_bwrap: bool | None = None) -> bool:
-    """Whether warm workers can be used here: bubblewrap, root, writable cgroups (the grading
-    process must be able to put each child into cgroups of its own and kill it through them),
-    and not switched off with ``GRADER_WARM=0``."""
+    """Whether warm workers can be used here, unless switched off with ``GRADER_WARM=0``: as
+    root, with bubblewrap and writable cgroups (the grading process puts each child into
+    cgroups of its own and kills it through them); as a plain user, with bubblewrap able to
+    make a user namespace (the zygote is root only there; each child is limited by rlimits and
+    killed with its PID namespace)."""
     if os.environ.get("GRADER_WARM", "1") == "0":
         return False
-    if not bwrap_in_use(use_bwrap) or os.getuid() != 0:
+    if not bwrap_in_use(use_bwrap):
         return False
-    return cgroups.writable()
+    if os.getuid() == 0:
+        return cgroups.writable()
+    return user_namespaces_work()
+
+
+def worker_mode(use_bwrap: bool | None = None, cold: bool = False) -> str:
+    """One line for the grading output: which workers this process would use."""
+    if not cold and warm_possible(use_bwrap):
+        if os.getuid() != 0:
+            return (
+                "workers: warm, in a user namespace (forked from a sandbox that has loaded the "
+                "libraries; each in its own namespaces, /tmp and rlimits, as nobody inside)"
+            )
+        return (
+            "workers: warm (forked from a sandbox that has loaded the libraries; each in its own "
+            "namespaces, /tmp, cgroups and limits, as user nobody)"
+        )
+    why = (
+        "--cold"
+        if cold
+        else "warm workers need bubblewrap, and root with writable cgroups or user namespaces"
+    )
+    return f"workers: cold (a new sandbox per submission; {why})"
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below ``pid``, from the parent PIDs in /proc (without a cgroup to ask)."""
+    children: dict[int, list[int]] = {}
+    for stat in os.scandir("/proc"):
+        if not stat.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{stat.name}/stat") as f:
+                parent = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(parent, []).append(int(stat.name))
+    out, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.add(child)
+            todo.append(child)
+    return out
 
 
 def _ns_pid(host_pid: int) -> int | None:
@@ -91,26 +139,31 @@ class Zygote:
     def start(self, timeout: float = 120.0) -> None:
         self.workdir = install_worker("grader-zygote-")
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        cmd = bwrap_command(self.workdir, self.limits, as_root=True)
-        for cap in ZYGOTE_CAPS[2:]:
+        as_root = os.getuid() == 0
+        cmd = bwrap_command(self.workdir, self.limits, as_root=as_root, root_inside=not as_root)
+        for cap in ZYGOTE_CAPS[2:] if as_root else USERNS_ZYGOTE_CAPS:
             cmd[cmd.index("--cap-drop") + 2 : cmd.index("--cap-drop") + 2] = ["--cap-add", cap]
         cmd += [*worker_command(WORKER_DIR), "--zygote"]
         cmd += ["--uid", str(SANDBOX_IDS[0]), "--gid", str(SANDBOX_IDS[1])]
         cmd += ["--preload", ",".join(self.preload)]
+        if not as_root:
+            cmd += ["--userns"]
         # the Python environment may lie under /tmp (a clone in CI): each child keeps it visible
         # when it mounts its own /tmp
         cmd += ["--keep", ",".join(python_paths())]
-        # a pids cgroup of its own, only to find the zygote's children by their host PIDs
-        name = f"{CGROUP_PREFIX}{os.getpid()}-zygote-{time.monotonic_ns()}"
-        self.cgroup = os.path.join(CGROUP_V1, "pids", name)
-        os.mkdir(self.cgroup)
-        procs = os.path.join(self.cgroup, "cgroup.procs")
+        procs = None
+        if as_root:  # a pids cgroup of its own, only to find the zygote's children's host PIDs
+            name = f"{CGROUP_PREFIX}{os.getpid()}-zygote-{time.monotonic_ns()}"
+            self.cgroup = os.path.join(CGROUP_V1, "pids", name)
+            os.mkdir(self.cgroup)
+            procs = os.path.join(self.cgroup, "cgroup.procs")
 
         def before_exec():
             os.setsid()
             set_parent_death_signal()
-            with open(procs, "w") as f:
-                f.write(str(os.getpid()))
+            if procs is not None:
+                with open(procs, "w") as f:
+                    f.write(str(os.getpid()))
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
         self.proc = subprocess.Popen(
@@ -170,8 +223,11 @@ class Zygote:
             raise WorkerDied("the warm worker did not fork a child")
         ns_pid = int(reply["spawned"])
         self.exits.pop(ns_pid, None)  # an earlier child's exit under a reused PID
-        with open(os.path.join(self.cgroup, "cgroup.procs")) as f:
-            pids = [int(x) for x in f.read().split()]
+        if self.cgroup:
+            with open(os.path.join(self.cgroup, "cgroup.procs")) as f:
+                pids = [int(x) for x in f.read().split()]
+        else:
+            pids = sorted(_descendants(self.proc.pid))
         for host in pids:
             if _ns_pid(host) == ns_pid:
                 return host, ns_pid
@@ -207,6 +263,14 @@ def zygote_for(preload: tuple[str, ...]) -> Zygote:
             z.stop()
         z = _ZYGOTES[preload] = Zygote(preload)
         z.start()
+        try:  # one child, to learn now (not per submission) whether children can isolate
+            probe = WarmWorker(preload)
+            probe.start()
+            probe.stop()
+        except (OSError, WorkerDied) as e:
+            z.stop()
+            del _ZYGOTES[preload]
+            raise WorkerDied(f"the warm worker's children cannot isolate themselves: {e}") from e
     return z
 
 
@@ -263,7 +327,10 @@ class WarmWorker(SandboxedWorker):
             zygote, host_pid, ns_pid, os.fdopen(request_w, "wb"), os.fdopen(reply_r, "rb")
         )
         os.set_blocking(request_w, False)  # see _write_all
-        go = {"op": "go", "rlimits": rlimits(self.limits), "tmpfs": self.limits.tmpfs_bytes}
+        limits = rlimits(self.limits)
+        if not any("/pids/" in c for c in self.cgroups):  # counted in the child's namespace
+            limits.append(("RLIMIT_NPROC", self.limits.processes))
+        go = {"op": "go", "rlimits": limits, "tmpfs": self.limits.tmpfs_bytes}
         reply = self.request(go, timeout=30.0)
         if not reply["ok"]:
             self.stop()
@@ -273,6 +340,11 @@ class WarmWorker(SandboxedWorker):
         if self.proc is not None:
             for c in self.cgroups:
                 kill_cgroup(c)
+            if not self.cgroups:  # its init dies with it, and the kernel ends the namespace
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(self.proc.pid, signal.SIGKILL)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.proc.wait(5.0)  # until the zygote has seen it end
             for stream in (self.proc.stdin, self.proc.stdout):
                 with contextlib.suppress(OSError):
                     stream.close()

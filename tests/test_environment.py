@@ -13,7 +13,12 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 # conda-forge names that differ from the PyPI names
-CONDA_TO_PYPI = {"pytorch-cpu": "torch", "matplotlib-base": "matplotlib"}
+CONDA_TO_PYPI = {
+    "pytorch-cpu": "torch",
+    "matplotlib-base": "matplotlib",
+    "dask-core": "dask",  # conda-forge's "dask" adds bokeh, pandas...; the PyPI "dask" is the core
+    "psycopg-c": "psycopg-binary",  # psycopg's C part (PyPI bundles it with libpq as -binary)
+}
 PIN = re.compile(r"^([A-Za-z0-9_.\-]+)\s*(==|=)\s*([0-9][^\s;]*)$")
 
 

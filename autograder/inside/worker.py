@@ -174,4 +174,9 @@ def main() -> None:
     ids = ids_from_argv(sys.argv[1:])
     if ids is not None:  # before anything of the student's is read
         drop_to(*ids)
+    if "--nproc" in sys.argv:  # set here, inside the sandbox's user namespace (see sandbox.py)
+        import resource
+
+        n = int(sys.argv[sys.argv.index("--nproc") + 1])
+        resource.setrlimit(resource.RLIMIT_NPROC, (n, n))
     serve(os.fdopen(os.dup(0), "rb"), os.fdopen(os.dup(1), "wb"))

@@ -60,7 +60,62 @@ def _loopback_up() -> None:
         )
 
 
-def _child_of_zygote(fds: list[int], ids: tuple[int, int], keep: list[str]) -> None:
+_CLONE_NEWUSER = 0x10000000
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def _no_capabilities(lib, bounding: bool = True) -> None:
+    """Drop every capability for good: the bounding set (``bounding``: it needs CAP_SETPCAP,
+    and only matters to a process that will exec), the ambient set, then capset(0)."""
+    import ctypes
+
+    pr_capbset_drop, pr_cap_ambient, pr_cap_ambient_clear_all = 24, 47, 4
+    lib.prctl(pr_cap_ambient, pr_cap_ambient_clear_all, 0, 0, 0)
+    for cap in range(64) if bounding else ():
+        lib.prctl(pr_capbset_drop, cap, 0, 0, 0)  # EINVAL past the last one: ignored
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [(n, ctypes.c_uint32) for n in ("effective", "permitted", "inheritable")]
+
+    header, data = Header(0x20080522, 0), (Data * 2)()  # _LINUX_CAPABILITY_VERSION_3
+    _check(lib.capset(ctypes.byref(header), ctypes.byref(data)), "capset")
+    with open("/proc/self/status") as f:
+        which = ("CapEff", "CapPrm", "CapBnd") if bounding else ("CapEff", "CapPrm")
+        held = [line.split()[1] for line in f if line.startswith(which)]
+    if any(int(x, 16) for x in held):  # never run student code with a capability
+        os._exit(70)
+
+
+def _become_in_user_namespace(lib, ids: tuple[int, int]) -> None:
+    """The unprivileged zygote's way to become nobody: it is root only inside the user
+    namespace bubblewrap made (mapped to the instructor outside), where no other user exists.
+    A nested user namespace maps ``ids`` to that root (so to the instructor outside, as a cold
+    unprivileged sandbox's user is), then every capability is dropped."""
+    # a process that changed its credentials is not dumpable, and its /proc/self files then
+    # belong to a root this new namespace does not map: its own maps could not be written (a
+    # cold worker is dumpable too: it was started by exec)
+    _check(lib.prctl(4, 1, 0, 0, 0), "prctl PR_SET_DUMPABLE")
+    _check(lib.unshare(_CLONE_NEWUSER), "unshare user")
+    _write("/proc/self/setgroups", "deny")
+    _write("/proc/self/uid_map", f"{ids[0]} 0 1")
+    _write("/proc/self/gid_map", f"{ids[1]} 0 1")
+    os.setresgid(ids[1], ids[1], ids[1])
+    os.setresuid(ids[0], ids[0], ids[0])
+    _no_capabilities(lib)
+    if os.getuid() != ids[0] or os.geteuid() != ids[0]:
+        os._exit(70)
+
+
+def _child_of_zygote(
+    fds: list[int], ids: tuple[int, int], keep: list[str], userns: bool = False
+) -> None:
     """In the forked child (still privileged): wait for ``go``, isolate, drop, serve."""
     import resource
     import signal
@@ -85,6 +140,9 @@ def _child_of_zygote(fds: list[int], ids: tuple[int, int], keep: list[str]) -> N
             channel_in.close()
             channel_out.close()
             pass_on(pid)
+        # killing the forked child (pass_on) kills this init, and with it the whole namespace:
+        # how a grading process without cgroups ends a warm worker
+        lib.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
         _loopback_up()
         _mount(lib, None, "/", None, _MS_REC | _MS_PRIVATE)
         tmp_flags = _MS_NOSUID | _MS_NODEV
@@ -101,20 +159,35 @@ def _child_of_zygote(fds: list[int], ids: tuple[int, int], keep: list[str]) -> N
         if os.path.isdir("/dev/shm"):
             _mount(lib, "tmpfs", "/dev/shm", "tmpfs", tmp_flags, "size=1m,mode=1777")
         _mount(lib, "proc", "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
+        init_ready, init_done = os.pipe()
         pid = os.fork()  # the worker: PID 2, so that signals work on it as on any process
         if pid:
             channel_in.close()
             channel_out.close()
+            # nothing is left to mount: this init keeps no capability, and may not be traced
+            # (a plain user's worker has the same user outside as this init; ptrace would
+            # otherwise reach it); the worker goes on once this is done
+            if userns:
+                _no_capabilities(lib, bounding=False)  # it never execs
+            _check(lib.prctl(4, 0, 0, 0, 0), "prctl PR_SET_DUMPABLE")
+            os.close(init_ready)
+            os.close(init_done)
             while True:  # reap orphans (a student's daemons) until the worker ends
                 done, status = os.waitpid(-1, 0)
                 if done == pid:
                     code = os.waitstatus_to_exitcode(status)
                     os._exit(code if code >= 0 else 128 - code)
+        os.close(init_done)
+        os.read(init_ready, 1)  # end of file: the init has dropped what it held
+        os.close(init_ready)
         os.setsid()
         os.chdir("/tmp")
+        if userns:  # first: RLIMIT_NPROC then counts this namespace's processes only
+            _become_in_user_namespace(lib, ids)
         for name, value in go["rlimits"]:
             resource.setrlimit(getattr(resource, name), (value, value))
-        drop_to(*ids)
+        if not userns:
+            drop_to(*ids)
     except BaseException as e:
         write_message(channel_out, {"ok": False, "error": error_of(e), "id": go.get("id")})
         os._exit(73)
@@ -127,6 +200,8 @@ def zygote_main(argv: list[str]) -> None:
     The control channel (stdin) is a SOCK_SEQPACKET Unix socket. A ``spawn`` message carries
     two descriptors (the new worker's request and reply pipes) and is answered with
     ``{"spawned": pid}``; every child that ends is announced as ``{"exit": pid, "code": c}``.
+    With ``--userns`` (started by a plain user) each child becomes ``--uid`` in a user namespace
+    of its own instead of changing user (see :func:`_become_in_user_namespace`).
     """
     import importlib
     import select
@@ -142,6 +217,7 @@ def zygote_main(argv: list[str]) -> None:
         os.dup2(devnull, fd)
     preload = argv[argv.index("--preload") + 1].split(",") if "--preload" in argv else []
     keep = argv[argv.index("--keep") + 1].split(",") if "--keep" in argv else []
+    userns = "--userns" in argv  # started by a plain user: root only in bubblewrap's namespace
     loaded = []
     for name in filter(None, preload):
         try:
@@ -180,7 +256,7 @@ def zygote_main(argv: list[str]) -> None:
         if pid == 0:
             try:
                 control.close()
-                _child_of_zygote(fds, ids, keep)
+                _child_of_zygote(fds, ids, keep, userns)
             finally:
                 os._exit(71)
         for fd in fds:
