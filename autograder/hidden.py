@@ -44,13 +44,20 @@ import pytest
 
 from autograder.config import SUITES, from_reference, imported_from_course
 from autograder.environ import environ
-from autograder.inside.modules import BuiltinUsed, run_module_check, run_module_function
+from autograder.inside.modules import (
+    BuiltinUsed,
+    forbid_builtin_rnns,
+    run_module_check,
+    run_module_function,
+)
 
 __all__ = ["Outcome", "StudentNamespace", "run_hidden_suite", "run_module_check", "run_suite"]
 
 
 class StudentNamespace:
     """The ``student`` fixture for in-process grading: looks functions up in a namespace."""
+
+    builtin_forbidden = False  # set by refuse_shortcuts: calls run with torch's RNN kernels off
 
     def __init__(self, namespace: dict[str, Any]):
         self._ns = namespace
@@ -64,6 +71,8 @@ class StudentNamespace:
         module = getattr(fn, "__module__", "") or ""
         if from_reference(module):
             pytest.fail(imported_from_course(name, module), pytrace=False)
+        if self.builtin_forbidden and not isinstance(fn, type):
+            return _without_builtin_rnns(fn)
         return fn
 
     def module_check(self, class_name: str, **kwargs) -> dict:
@@ -97,6 +106,18 @@ class StudentNamespace:
             names.update(c.co_names)
             stack.extend(k for k in c.co_consts if hasattr(k, "co_names"))
         return names
+
+
+def _without_builtin_rnns(fn):
+    """``fn`` run with PyTorch's fused recurrent kernels switched off, as the worker runs it
+    for the grading command."""
+
+    def run(*args, **kwargs):
+        with forbid_builtin_rnns():
+            return fn(*args, **kwargs)
+
+    run.__name__ = getattr(fn, "__name__", "function")
+    return run
 
 
 @dataclass

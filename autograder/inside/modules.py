@@ -40,8 +40,9 @@ def forbid_builtin_rnns():
 
     def forbidden(*args, **kwargs):
         raise BuiltinUsed(
-            "your module calls one of PyTorch's built-in recurrent layers (torch.nn.LSTM, GRU, "
-            "RNN or a Cell version); this exercise asks you to write the gate equations yourself."
+            "your code calls one of PyTorch's built-in recurrent layers (torch.nn.LSTM, GRU, RNN, "
+            "a Cell version or their kernels); this exercise asks you to write the gate equations "
+            "yourself."
         )
 
     class NoBuiltinRNNs(TorchFunctionMode):
