@@ -68,6 +68,11 @@ FORWARD_MISTAKES = {
         "1997 LSTM without forget gate)."
     ),
     "no bias": "The bias b is missing: add it to the pre-activation before cutting it into blocks.",
+    "h and c swapped": (
+        "h and c are swapped: your h equals the new cell state c and your c the new hidden state "
+        "h. The step returns (h, c, cache) in that order, and a loop over it must unpack them in "
+        "that order too (h, c, cache = lstm_step_forward(...))."
+    ),
 }
 
 
@@ -88,7 +93,7 @@ def step_forward(x, h_prev, c_prev, Wx, Wh, b, mistake=None):
         h = o * np.tanh(c_prev)
     else:
         h = o * np.tanh(c)
-    return h, c
+    return (c, h) if mistake == "h and c swapped" else (h, c)
 
 
 def sequence_forward(x, h0, c0, Wx, Wh, b, mistake=None):
