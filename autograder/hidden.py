@@ -46,6 +46,7 @@ from autograder.config import SUITES, from_reference, imported_from_course
 from autograder.environ import environ
 from autograder.inside.modules import (
     BuiltinUsed,
+    InputChanged,
     forbid_builtin_rnns,
     run_module_check,
     run_module_function,
@@ -81,7 +82,7 @@ class StudentNamespace:
         cls = self(class_name)
         try:
             return run_module_check(cls, **kwargs)
-        except BuiltinUsed as e:
+        except (BuiltinUsed, InputChanged) as e:
             pytest.fail(f"{class_name}: {e}", pytrace=False)
 
     def module_function(self, fn_name: str, module_name: str, **kwargs) -> dict:
