@@ -27,6 +27,13 @@ def sig(z):
 # forward mistakes
 # --------------------------------------------------------------------------------------------
 
+# Every cell with two states (LSTM, peephole, CIFG) can return or unpack them the wrong way round.
+SWAPPED_H_C = (
+    "h and c are swapped: your h equals the new cell state c and your c the new hidden state h. "
+    "A step returns (h, c, cache) in that order, and a loop over it must unpack them in that "
+    "order too (h, c, cache = step(...))."
+)
+
 # mistake -> the hint that names it. The same mistakes are made in the numpy step, the sequence
 # and the nn.Module, so one table serves every forward suite.
 FORWARD_MISTAKES = {
@@ -68,11 +75,7 @@ FORWARD_MISTAKES = {
         "1997 LSTM without forget gate)."
     ),
     "no bias": "The bias b is missing: add it to the pre-activation before cutting it into blocks.",
-    "h and c swapped": (
-        "h and c are swapped: your h equals the new cell state c and your c the new hidden state "
-        "h. The step returns (h, c, cache) in that order, and a loop over it must unpack them in "
-        "that order too (h, c, cache = lstm_step_forward(...))."
-    ),
+    "h and c swapped": SWAPPED_H_C,
 }
 
 
