@@ -22,7 +22,7 @@ import numpy as np
 def _is_tensor(value) -> bool:
     """A PyTorch tensor (or Parameter), recognised without importing torch."""
     return any(
-        c.__name__ == "Tensor" and c.__module__.startswith("torch") for c in type(value).__mro__
+        c.__name__ == "Tensor" and c.__module__.startswith("torch") for c in type(value).mro()
     )
 
 
