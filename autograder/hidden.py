@@ -21,9 +21,11 @@ grading command supplies a ``student`` that calls into a sandboxed worker instea
   a student's function to a fresh ``torch.nn`` module; returns its state_dict as arrays;
 * ``student.names_used("f")``: the global and attribute names the function's code refers to.
 * ``student.sources()``: the source of every cell the student wrote, in order, for the static
-  checks of :mod:`autograder.shortcuts`. The grading command gives them; in-process grading
-  (``nbgrader autograde``, where the student's code shares the kernel with the tests and
-  nothing is hardened) gives ``[]``.
+  checks of :mod:`autograder.shortcuts` (which judge only what an exercise reaches). The
+  grading command gives them; in-process grading (``nbgrader autograde``, where the student's
+  code shares the kernel with the tests and nothing is hardened) gives ``[]``;
+* ``student.builtin_forbidden``: set by the ``refuse_shortcuts`` fixture while an exercise's
+  tests run; calls then run with torch's recurrent kernels switched off.
 
 The score is ``points * passed / total``. It is returned, so as the last expression of the cell
 it becomes nbgrader's partial credit; a failing visible test before it gives 0. Failures are

@@ -16,7 +16,6 @@ Classes of fixture:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +28,7 @@ from autograder.hidden import StudentNamespace, run_suite
 from autograder.proxy import RemoteStudent
 from autograder.suites.kit.fixtures import BUILTIN_LAYERS
 from solutions.gru import gru_pytorch_step_forward as reference_step
+from tests.test_shortcuts import _solution_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISE = "gru_pytorch_step_forward"
@@ -186,15 +186,6 @@ def test_grading_command_agrees(there):
     cheat = run_suite("02_gru", EXERCISE, there["cheat"])
     assert cheat.total >= 5 and not cheat.passed, cheat.passed
     assert all("built-in" in m or "get round" in m for m in cheat.failed.values()), cheat.failed
-
-
-def _solution_cells(notebook: Path) -> list[str]:
-    nb = json.loads(notebook.read_text())
-    return [
-        "".join(c["source"])
-        for c in nb["cells"]
-        if c["cell_type"] == "code" and c["metadata"].get("nbgrader", {}).get("solution")
-    ]
 
 
 RULED = {"02_gru": "gru_pytorch_step_forward", "03_lstm": "LSTM", "04_peephole": "PeepholeLSTM"}
