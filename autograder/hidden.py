@@ -21,9 +21,11 @@ grading command supplies a ``student`` that calls into a sandboxed worker instea
   a student's function to a fresh ``torch.nn`` module; returns its state_dict as arrays;
 * ``student.names_used("f")``: the global and attribute names the function's code refers to.
 * ``student.sources()``: the source of every cell the student wrote, in order, for the static
-  checks of :mod:`autograder.shortcuts`. The grading command gives them; in-process grading
-  (``nbgrader autograde``, where the student's code shares the kernel with the tests and
-  nothing is hardened) gives ``[]``.
+  checks of :mod:`autograder.shortcuts` (which judge only what an exercise reaches). The
+  grading command gives them; in-process grading (``nbgrader autograde``, where the student's
+  code shares the kernel with the tests and nothing is hardened) gives ``[]``;
+* ``student.builtin_forbidden``: set by the ``refuse_shortcuts`` fixture while an exercise's
+  tests run; calls then run with torch's recurrent kernels switched off.
 
 The score is ``points * passed / total``. It is returned, so as the last expression of the cell
 it becomes nbgrader's partial credit; a failing visible test before it gives 0. Failures are
@@ -45,13 +47,21 @@ import pytest
 from autograder import diagnosis
 from autograder.config import SUITES, from_reference, imported_from_course
 from autograder.environ import environ
-from autograder.inside.modules import BuiltinUsed, run_module_check, run_module_function
+from autograder.inside.modules import (
+    BuiltinUsed,
+    InputChanged,
+    forbid_builtin_rnns,
+    run_module_check,
+    run_module_function,
+)
 
 __all__ = ["Outcome", "StudentNamespace", "run_hidden_suite", "run_module_check", "run_suite"]
 
 
 class StudentNamespace:
     """The ``student`` fixture for in-process grading: looks functions up in a namespace."""
+
+    builtin_forbidden = False  # set by refuse_shortcuts: calls run with torch's RNN kernels off
 
     def __init__(self, namespace: dict[str, Any]):
         self._ns = namespace
@@ -65,6 +75,8 @@ class StudentNamespace:
         module = getattr(fn, "__module__", "") or ""
         if from_reference(module):
             pytest.fail(imported_from_course(name, module), pytrace=False)
+        if self.builtin_forbidden and not isinstance(fn, type):
+            return _without_builtin_rnns(fn)
         return fn
 
     def module_check(self, class_name: str, **kwargs) -> dict:
@@ -73,7 +85,7 @@ class StudentNamespace:
         cls = self(class_name)
         try:
             return run_module_check(cls, **kwargs)
-        except BuiltinUsed as e:
+        except (BuiltinUsed, InputChanged) as e:
             pytest.fail(f"{class_name}: {e}", pytrace=False)
 
     def module_function(self, fn_name: str, module_name: str, **kwargs) -> dict:
@@ -98,6 +110,18 @@ class StudentNamespace:
             names.update(c.co_names)
             stack.extend(k for k in c.co_consts if hasattr(k, "co_names"))
         return names
+
+
+def _without_builtin_rnns(fn):
+    """``fn`` run with PyTorch's fused recurrent kernels switched off, as the worker runs it
+    for the grading command."""
+
+    def run(*args, **kwargs):
+        with forbid_builtin_rnns():
+            return fn(*args, **kwargs)
+
+    run.__name__ = getattr(fn, "__name__", "function")
+    return run
 
 
 @dataclass

@@ -14,6 +14,7 @@ code for these notebooks needs none of them.
 from __future__ import annotations
 
 import ast
+import symtable
 
 # names that reach torch's internals, or code and attributes by computed names
 ESCAPES = {
@@ -134,4 +135,124 @@ def findings(sources: list[str], kernels: set[str] | frozenset[str] = frozenset(
             continue
         for line, what in sorted(set(_scan(tree, set(kernels)))):
             out.append(f"your cell {i}, line {line}: {what}")
+    return out
+
+
+# --------------------------------------------------------------------------- reachable code
+def _bound(stmt: ast.stmt) -> set[str]:
+    """Names a top-level statement binds in the notebook's namespace: its definitions, imports
+    and assignment targets (not the locals of functions it defines), and the globals its
+    functions declare with ``global``."""
+    out: set[str] = set()
+    stack: list[ast.AST] = [stmt]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.add(node.name)
+            out.update(n for g in ast.walk(node) if isinstance(g, ast.Global) for n in g.names)
+            continue
+        if isinstance(node, ast.Lambda):
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            out.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            out.add(node.id)
+        stack.extend(ast.iter_child_nodes(node))
+    return out
+
+
+def _stores_into_objects(stmt: ast.stmt) -> bool:
+    """True if a top-level statement changes an attribute of some object (``torch.tanh = f``,
+    ``setattr(np, ...)``, ``sys.modules[...] = m``): code that runs later may be changed by it,
+    whatever name it goes by, so it counts as reachable from every exercise."""
+    for node in ast.walk(stmt):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        targets = []
+        if isinstance(node, (ast.Assign, ast.Delete)):
+            targets = node.targets
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            targets = [node.target]
+        for t in targets:
+            if isinstance(t, ast.Attribute):
+                return True
+            if isinstance(t, ast.Subscript) and not isinstance(t.value, ast.Name):
+                return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id in ("setattr", "delattr"):
+                return True
+    return False
+
+
+def _names_read(stmt: ast.stmt) -> set[str]:
+    """The global names a top-level statement reads, its functions' and classes' bodies included
+    (their own locals and parameters are not globals: ``symtable`` tells them apart)."""
+    try:
+        top = symtable.symtable(ast.unparse(stmt), "<cell>", "exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+    out: set[str] = set()
+    tables = [top]
+    while tables:
+        t = tables.pop()
+        for sym in t.get_symbols():
+            if (t is top and sym.is_referenced()) or (t is not top and sym.is_global()):
+                out.add(sym.get_name())
+        tables.extend(t.get_children())
+    return out
+
+
+def reachable(sources: list[str], name: str) -> list[list[ast.stmt]]:
+    """For each cell of ``sources``, the top-level statements the exercise ``name`` can reach.
+
+    A cell that defines ``name`` (its answer cell, wherever it was moved) counts whole: all of
+    it runs when the answer is defined. From there every name read is followed, transitively and
+    across cells, to the statements that bind it (helpers, constants, imports, aliases); and a
+    statement that changes an attribute of some object at top level (a monkeypatch) counts too.
+    Everything else (experiments, scratch work in other cells) is not the exercise's code.
+    """
+    trees: list[list[ast.stmt]] = []
+    for src in sources:
+        try:
+            trees.append(list(ast.parse(src).body))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            trees.append([])
+    keep = [[False] * len(body) for body in trees]
+    wanted: set[str] = {name}
+    todo: list[ast.stmt] = []
+    binds = [[_bound(s) for s in body] for body in trees]
+    for c, body in enumerate(trees):
+        whole = any(name in b for b in binds[c])
+        for i, stmt in enumerate(body):
+            if whole or _stores_into_objects(stmt):
+                keep[c][i] = True
+                todo.append(stmt)
+    while todo:
+        new = set()
+        for stmt in todo:
+            new |= _names_read(stmt) - wanted
+        wanted |= new
+        todo = []
+        for c, body in enumerate(trees):
+            for i, stmt in enumerate(body):
+                if not keep[c][i] and binds[c][i] & new:
+                    keep[c][i] = True
+                    todo.append(stmt)
+    return [
+        [s for s, k in zip(body, ks, strict=True) if k]
+        for body, ks in zip(trees, keep, strict=True)
+    ]
+
+
+def reachable_findings(
+    sources: list[str], name: str, kernels: set[str] | frozenset[str] = frozenset()
+) -> list[str]:
+    """:func:`findings` over only the code exercise ``name`` can reach (see :func:`reachable`):
+    an honest answer never loses marks for what an unrelated cell says."""
+    out = []
+    for i, stmts in enumerate(reachable(sources, name), 1):
+        found = set()
+        for stmt in stmts:
+            found.update(_scan(stmt, set(kernels)))
+        out += [f"your cell {i}, line {line}: {what}" for line, what in sorted(found)]
     return out

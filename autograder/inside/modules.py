@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 
+from .inplace import changes, inplace_message, snapshot
+
 # torch's fused recurrent kernels: an exercise that says "implement the cell" may not reach them
 FUSED_KERNELS = (
     "lstm",
@@ -25,6 +27,13 @@ class BuiltinUsed(AssertionError):
     """Raised when a student's module calls one of torch's own recurrent layers or kernels."""
 
 
+class InputChanged(AssertionError):
+    """Raised when a student's module changes a tensor it was given in place (``x.data``...)."""
+
+
+ARGUMENT_NAMES = ("input", "hx")  # what a recurrent module's forward calls its arguments
+
+
 @contextlib.contextmanager
 def forbid_builtin_rnns():
     """Make torch's fused recurrent kernels raise BuiltinUsed while the block runs.
@@ -40,8 +49,9 @@ def forbid_builtin_rnns():
 
     def forbidden(*args, **kwargs):
         raise BuiltinUsed(
-            "your module calls one of PyTorch's built-in recurrent layers (torch.nn.LSTM, GRU, "
-            "RNN or a Cell version); this exercise asks you to write the gate equations yourself."
+            "your code calls one of PyTorch's built-in recurrent layers (torch.nn.LSTM, GRU, RNN, "
+            "a Cell version or their kernels); this exercise asks you to write the gate equations "
+            "yourself."
         )
 
     class NoBuiltinRNNs(TorchFunctionMode):
@@ -107,6 +117,7 @@ def run_module_check(
         if state_dict is not None:
             module.load_state_dict({k: torch.tensor(v) for k, v in state_dict.items()})
         xs = _to_torch(list(inputs), requires_grad=grad_outputs is not None)
+        before = snapshot(xs)
         outs = _flatten(module(*xs))
         if grad_outputs is not None:
             if len(grad_outputs) != len(outs):
@@ -117,6 +128,11 @@ def run_module_check(
                 if g is not None
             ]
             torch.autograd.backward([o for o, _ in pairs], [g for _, g in pairs])
+    for i, (old, new) in enumerate(zip(before, xs, strict=True)):
+        name = ARGUMENT_NAMES[i] if i < len(ARGUMENT_NAMES) else f"argument {i + 1}"
+        found = changes(name, old, new)
+        if found:
+            raise InputChanged(inplace_message(f"{cls.__name__}.forward", name, *found[0]))
     leaves = _flatten_inputs(xs)
     return {
         "outputs": [o.detach().numpy().copy() for o in outs],

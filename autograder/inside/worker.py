@@ -18,15 +18,15 @@ only data, and every check that matters is made there.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import io
 import os
 import sys
 import traceback
 
-import numpy as np
-
 from .channel import decode, encode, read_message, write_message
-from .modules import run_module_check, run_module_function
+from .inplace import changes
+from .modules import forbid_builtin_rnns, run_module_check, run_module_function
 from .privileges import drop_to, ids_from_argv
 from .seccomp import restrict_syscalls
 
@@ -110,16 +110,17 @@ class Worker:
         if op == "call":
             fn = self.ns[req["name"]]
             args = decode(req.get("args", []), self.handles)
-            before = [a.copy() if type(a) is np.ndarray else None for a in args]
+            before = decode(req.get("args", []), self.handles)  # copies; handles stay the same
+            guard = forbid_builtin_rnns() if req.get("forbid_builtin") else contextlib.nullcontext()
             try:
-                value = fn(*args)
+                with guard:
+                    value = fn(*args)
             except BaseException as e:
                 return {"ok": False, "error": error_of(e)}
-            changed = {
-                str(i): encode(a)
+            changed = {  # arguments changed in place at any depth, sent back whole
+                str(i): encode(a, self.handles)
                 for i, (a, b) in enumerate(zip(args, before, strict=True))
-                if b is not None
-                and (a.shape != b.shape or not np.array_equal(a, b, equal_nan=True))
+                if changes(f"argument {i}", b, a)
             }
             return {"ok": True, "value": encode(value, self.handles), "changed": changed}
         if op in ("module_check", "module_function"):

@@ -50,6 +50,7 @@ np.set_printoptions(precision=4, suppress=True)
 # %%
 #| nbgrader: given id=test_helpers
 #| inline: autograder.asserts
+#| inline: autograder.inside.inplace
 #| inline: solutions.gradients.rel_error
 #| inline: solutions.gradients.numerical_gradient
 #| inline: solutions.gradients.backward_agrees
@@ -276,13 +277,9 @@ if not np.allclose(_h, np.tanh(_args[0] @ _args[2] + _args[1] @ _args[3] + _args
         "your backward with centred differences of your forward: fix rnn_step_forward first."
     )
 _dh = _rng.standard_normal(_h.shape)
-_dh_before = _dh.copy()
+_dh_before = snapshot(_dh)
 _grads = rnn_step_backward(_dh, _cache)
-if not np.array_equal(_dh, _dh_before):
-    raise AssertionError(
-        "rnn_step_backward changed its argument dh in place. Leave dh as it is and compute new "
-        "arrays (da = dh * (...) makes a new array; dh *= ... does not)."
-    )
+expect_unchanged("rnn_step_backward", ["dh"], [_dh_before], [_dh])
 assert isinstance(_grads, tuple | list) and len(_grads) == 5, (
     "rnn_step_backward must return five gradients (dx, dh_prev, dWx, dWh, db), one per "
     f"argument of rnn_step_forward; got {len(_grads) if hasattr(_grads, '__len__') else _grads!r}."
@@ -367,14 +364,15 @@ if not backward_agrees(rnn_step_forward, rnn_step_backward, _sargs, _sdouts):
         "rnn_step_backward first."
     )
 _dh = _rng.standard_normal(_h.shape)
-_dh_before = _dh.copy()
+_dh_before = snapshot(_dh)
 _grads = rnn_backward(_dh, _cache)
-if not np.array_equal(_dh, _dh_before):
-    raise AssertionError(
-        "rnn_backward changed its argument dh in place, for example with dh[:, t] += dh_next. "
-        "Your gradients may well be right, but the caller's dh is now wrong (and so is this "
-        "test's). Add into a new array instead: g = dh[:, t] + dh_next."
-    )
+expect_unchanged(
+    "rnn_backward",
+    ["dh"],
+    [_dh_before],
+    [_dh],
+    hint="For example dh[:, t] += dh_next does this; add into a new array: g = dh[:, t] + dh_next.",
+)
 assert isinstance(_grads, tuple | list) and len(_grads) == 5, (
     "rnn_backward must return five gradients (dx, dh0, dWx, dWh, db), one per argument of "
     "rnn_forward."
@@ -544,17 +542,12 @@ print("jacobian_product_norms passes the visible tests.")
 #| nbgrader: tests id=clip_by_global_norm points=2
 """clip_by_global_norm on hand-computed cases."""
 _g = [np.array([3.0, 0.0]), np.array([[0.0, 4.0]])]  # global norm 5
+_g_before = snapshot(_g)
 _c, _total = clip_by_global_norm(_g, 1.0)
+expect_unchanged("clip_by_global_norm", ["grads"], [_g_before], [_g])
 assert abs(_total - 5.0) < 1e-12, (
     f"the global norm of (3, 0) and (0, 4) taken together is 5, got {_total}: add the squares of "
     "all entries of all arrays, then take one square root."
-)
-expect_close(
-    "_g[0] after the call",
-    _g[0],
-    [3.0, 0.0],
-    atol=0,
-    hint="clip_by_global_norm changed its input in place; return new arrays instead.",
 )
 expect_close(
     "clipped[0]",

@@ -57,6 +57,7 @@ np.set_printoptions(precision=4, suppress=True)
 # %%
 #| nbgrader: given id=test_helpers
 #| inline: autograder.asserts
+#| inline: autograder.inside.inplace
 #| inline: solutions.gradients.rel_error
 #| inline: solutions.gradients.numerical_gradient
 #| inline: solutions.gradients.backward_agrees
@@ -434,13 +435,9 @@ if np.shape(_h) != (2, 4) or not np.allclose(_h, _lecture_step(*_args), atol=1e-
         "backward with centred differences of your forward: fix gru_paper_step_forward first."
     )
 _dh = _rng.standard_normal(_h.shape)
-_dh_before = _dh.copy()
+_dh_before = snapshot(_dh)
 _grads = gru_paper_step_backward(_dh, _cache)
-if not np.array_equal(_dh, _dh_before):
-    raise AssertionError(
-        "gru_paper_step_backward changed its argument dh in place. Leave dh as it is and compute "
-        "new arrays (d = dh * u makes a new array; dh *= u does not)."
-    )
+expect_unchanged("gru_paper_step_backward", ["dh"], [_dh_before], [_dh])
 assert isinstance(_grads, tuple | list) and len(_grads) == 5, (
     "gru_paper_step_backward must return five gradients (dx, dh_prev, dWx, dWh, db), one per "
     f"argument of gru_paper_step_forward; got {len(_grads) if hasattr(_grads, '__len__') else _grads!r}."
@@ -510,14 +507,15 @@ if not backward_agrees(gru_paper_step_forward, gru_paper_step_backward, _sargs, 
         "gru_paper_step_backward first."
     )
 _dh = _rng.standard_normal(_h.shape)
-_dh_before = _dh.copy()
+_dh_before = snapshot(_dh)
 _grads = gru_paper_backward(_dh, _cache)
-if not np.array_equal(_dh, _dh_before):
-    raise AssertionError(
-        "gru_paper_backward changed its argument dh in place, for example with "
-        "dh[:, t] += dh_next. Your gradients may well be right, but the caller's dh is now wrong "
-        "(and so is this test's). Add into a new array instead: g = dh[:, t] + dh_next."
-    )
+expect_unchanged(
+    "gru_paper_backward",
+    ["dh"],
+    [_dh_before],
+    [_dh],
+    hint="For example dh[:, t] += dh_next does this; add into a new array: g = dh[:, t] + dh_next.",
+)
 assert isinstance(_grads, tuple | list) and len(_grads) == 5, (
     "gru_paper_backward must return five gradients (dx, dh0, dWx, dWh, db), one per argument of "
     "gru_paper_forward."

@@ -53,6 +53,7 @@ np.set_printoptions(precision=4, suppress=True)
 # %%
 #| nbgrader: given id=test_helpers
 #| inline: autograder.asserts
+#| inline: autograder.inside.inplace
 #| inline: solutions.gradients.rel_error
 #| inline: solutions.gradients.numerical_gradient
 #| inline: solutions.gradients.backward_agrees
@@ -430,11 +431,9 @@ expect_close(
 # a general case against a centred difference of L = sum(dh * o * tanh(c)) + sum(dc * c)
 _rng = np.random.default_rng(5)
 _dh, _dc, _o, _c = (_rng.standard_normal((2, 3)) for _ in range(4))
-_args_before = [a.copy() for a in (_dh, _dc, _o, _c)]
+_args_before = snapshot([_dh, _dc, _o, _c])
 _out = lstm_dc_total(_dh, _dc, _o, _c)
-for _name, _now, _before in zip(("dh", "dc", "o", "c"), (_dh, _dc, _o, _c), _args_before):
-    if not np.array_equal(_now, _before):
-        raise AssertionError(f"lstm_dc_total changed its argument {_name} in place.")
+expect_unchanged("lstm_dc_total", ["dh", "dc", "o", "c"], _args_before, [_dh, _dc, _o, _c])
 # centred differences of L = sum(dh * h) + sum(dc * c) as a function of c, with h = o * tanh(c)
 _num = numerical_gradient(lambda: (_o * np.tanh(_c), _c), _c, (_dh, _dc))
 # by hand, dh = 1, dc = 0, o = 1, c = 0.5: the slope of tanh at 0.5 is 0.7864 (1 - 0.5**2 = 0.75)
@@ -530,14 +529,9 @@ if not all(
         "lstm_dc_total (section 4a) is not right yet, and lstm_step_backward builds on it: make "
         "the test of lstm_dc_total pass first."
     )
-_dh_before, _dc_before = _dh.copy(), _dc.copy()
+_dh_before, _dc_before = snapshot(_dh), snapshot(_dc)
 _grads = lstm_step_backward(_dh, _dc, _cache)
-for _arg_name, _now, _before in (("dh", _dh, _dh_before), ("dc", _dc, _dc_before)):
-    if not np.array_equal(_now, _before):
-        raise AssertionError(
-            f"lstm_step_backward changed its argument {_arg_name} in place. Leave it as it is "
-            f"and compute new arrays (dc_total = dc + ... makes a new array; dc += ... does not)."
-        )
+expect_unchanged("lstm_step_backward", ["dh", "dc"], [_dh_before, _dc_before], [_dh, _dc])
 assert isinstance(_grads, tuple | list) and len(_grads) == 6, (
     "lstm_step_backward must return six gradients (dx, dh_prev, dc_prev, dWx, dWh, db), one per "
     "argument of lstm_step_forward; got "
@@ -634,7 +628,7 @@ if not backward_agrees(lstm_step_forward, lstm_step_backward, _sargs, _sdouts):
         "lstm_step_backward first."
     )
 _dh, _dc = _rng.standard_normal(_h.shape), _rng.standard_normal(_c.shape)
-_dh_before, _dc_before = _dh.copy(), _dc.copy()
+_dh_before, _dc_before = snapshot(_dh), snapshot(_dc)
 _hints = {
     "x": "Step t's backward takes dh[:, t] + dh_next and dc[:, t] + dc_next (only dc_next "
     "when dc is None); its dx goes into dx[:, t].",
@@ -649,14 +643,14 @@ _hints = {
 for _case, _dc_case in [("dc given", _dc), ("dc = None", None)]:
     _worst = 0.0
     _grads = lstm_backward(_dh, _dc_case, _cache)
-    for _arg_name, _now, _before in (("dh", _dh, _dh_before), ("dc", _dc, _dc_before)):
-        if not np.array_equal(_now, _before):
-            raise AssertionError(
-                f"lstm_backward changed its argument {_arg_name} in place, for example with "
-                f"{_arg_name}[:, t] += {_arg_name}_next. Your gradients may well be right, but the "
-                f"caller's {_arg_name} is now wrong (and so is this test's). Add into a new array "
-                f"instead: g = {_arg_name}[:, t] + {_arg_name}_next."
-            )
+    expect_unchanged(
+        "lstm_backward",
+        ["dh", "dc"],
+        [_dh_before, _dc_before],
+        [_dh, _dc],
+        hint="For example dh[:, t] += dh_next does this; add into a new array: "
+        "g = dh[:, t] + dh_next.",
+    )
     assert isinstance(_grads, tuple | list) and len(_grads) == 6, (
         "lstm_backward must return six gradients (dx, dh0, dc0, dWx, dWh, db), one per "
         "argument of lstm_forward."

@@ -53,6 +53,7 @@ np.set_printoptions(precision=4, suppress=True)
 # %%
 #| nbgrader: given id=test_helpers
 #| inline: autograder.asserts
+#| inline: autograder.inside.inplace
 #| inline: solutions.gradients.rel_error
 #| inline: solutions.gradients.numerical_gradient
 #| inline: solutions._common.sigmoid

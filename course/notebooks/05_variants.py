@@ -53,6 +53,7 @@ np.set_printoptions(precision=4, suppress=True)
 # %%
 #| nbgrader: given id=test_helpers
 #| inline: autograder.asserts
+#| inline: autograder.inside.inplace
 #| inline: solutions.gradients.rel_error
 #| inline: solutions.gradients.numerical_gradient
 #| inline: solutions._common.sigmoid
@@ -479,13 +480,12 @@ print("cifg_backward passes the visible tests.")
 _rng = np.random.default_rng(4)
 _x, _h_prev, _c_prev = (_rng.standard_normal(s) for s in [(3, 2), (3, 4), (3, 4)])
 _Wx, _Wh, _b = (_rng.standard_normal(s) for s in [(2, 12), (4, 12), (12,)])
-_before = [a.copy() for a in (_Wx, _Wh, _b)]
+_before = snapshot([_Wx, _Wh, _b])
 _out = cifg_flip(_Wx, _Wh, _b)
+expect_unchanged(
+    "cifg_flip", ["Wx", "Wh", "b"], _before, [_Wx, _Wh, _b], "Copy first: Wx = Wx.copy()."
+)
 assert isinstance(_out, tuple | list) and len(_out) == 3, "cifg_flip must return (Wx, Wh, b)."
-for _name, _a, _a0 in zip(("Wx", "Wh", "b"), (_Wx, _Wh, _b), _before):
-    assert np.array_equal(_a, _a0), (
-        f"cifg_flip changed its argument {_name} in place; copy it first (Wx = Wx.copy())."
-    )
 for _name, _got, _a in zip(("Wx", "Wh", "b"), _out, (_Wx, _Wh, _b)):
     expect_shape(_name, _got, _a.shape, "Return arrays of the shapes of the arguments.")
 _Wx2, _Wh2, _b2 = _out

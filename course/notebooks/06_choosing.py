@@ -54,6 +54,7 @@ np.set_printoptions(precision=4, suppress=True)
 # %%
 #| nbgrader: given id=test_helpers
 #| inline: autograder.asserts
+#| inline: autograder.inside.inplace
 #| inline: solutions._common.sigmoid
 
 # %% [markdown]

@@ -49,15 +49,6 @@ VARIANTS = [
         {"direction": "old"},
     ),
     (
-        "The sigmoid derivative is missing: da_r = dr * r * (1 - r) and da_u = du * u * (1 - u).",
-        {"dsigmoid": "missing"},
-    ),
-    (
-        "Wrong sigmoid derivative: you used 1 - s², the tanh's. For s = sigmoid(a), "
-        "s'(a) = s * (1 - s): da_r = dr * r * (1 - r).",
-        {"dsigmoid": "tanh"},
-    ),
-    (
         "The tanh derivative is missing: da_h = dh_tilde * (1 - h_tilde**2).",
         {"dtanh": "missing"},
     ),
@@ -65,6 +56,16 @@ VARIANTS = [
         "Wrong tanh derivative: you used 1 - a², a the pre-activation. tanh'(a) = 1 - tanh(a)², "
         "so da_h = dh_tilde * (1 - h_tilde**2).",
         {"dtanh": "pre"},
+    ),
+    (
+        "The sign of the update gate's gradient is flipped: h = (1 - u) * h_prev + u * h_tilde "
+        "gives du = dh * (h_tilde - h_prev); yours is dh * (h_prev - h_tilde).",
+        {"du_sign": -1.0},
+    ),
+    (
+        "Wrong tanh derivative: you used 1 - h_tilde, not 1 - h_tilde²; tanh'(a) = 1 - tanh(a)², "
+        "so da_h = dh_tilde * (1 - h_tilde**2).",
+        {"dtanh": "unsquared"},
     ),
     (
         "The candidate block of dWh pairs da_h with what Wh_h multiplied, s = r * h_prev: "
@@ -76,6 +77,28 @@ VARIANTS = [
         "db = da.sum(axis=0).",
         {"db": "mean"},
     ),
+]
+
+
+SIGMOID_SLIPS = {
+    "missing": "the sigmoid derivative is missing",
+    "tanh": "you used 1 - s², the tanh's",
+    "output": "you used s itself",
+}
+GATES = {"ru": "both gates", "r": "the reset gate r", "u": "the update gate u"}
+RIGHT = {
+    "ru": "da_r = dr * r * (1 - r) and da_u = du * u * (1 - u)",
+    "r": "da_r = dr * r * (1 - r)",
+    "u": "da_u = du * u * (1 - u)",
+}
+VARIANTS += [
+    (
+        f"Wrong sigmoid derivative in {GATES[gates]}: {slip}. For s = sigmoid(a), "
+        f"s'(a) = s * (1 - s): {RIGHT[gates]}.",
+        {"dsigmoid": kind, "dsigmoid_gates": gates},
+    )
+    for kind, slip in SIGMOID_SLIPS.items()
+    for gates in GATES
 ]
 
 

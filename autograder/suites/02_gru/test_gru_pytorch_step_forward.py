@@ -23,7 +23,9 @@ from autograder.suites.kit import (
 )
 
 _no_shortcuts = refuse_shortcuts(
-    "PyTorch's built-in GRU", "numpy is all this exercise needs; remove these."
+    "PyTorch's built-in GRU",
+    "numpy is all this exercise needs; remove these.",
+    "gru_pytorch_step_forward",
 )
 STRONG = dict.fromkeys(("Wx", "Wh", "bx", "bh"), 1.5)
 

@@ -19,6 +19,7 @@ from autograder.suites.kit.module import Module, recurrent_data
 _no_shortcuts = refuse_shortcuts(
     "PyTorch's built-in LSTM",
     "Plain torch operations on the module's parameters are all this exercise needs; remove these.",
+    "LSTM",
 )
 OUTPUTS = ("output", "h_n", "c_n")
 HINT = (

@@ -31,6 +31,7 @@ from solutions.modules import PeepholeLSTM as Reference
 _no_shortcuts = refuse_shortcuts(
     "PyTorch's built-in LSTM",
     "Plain torch operations on the module's parameters are all this exercise needs; remove these.",
+    "PeepholeLSTM",
 )
 OUTPUTS = ("output", "h_n", "c_n")
 HINT = (

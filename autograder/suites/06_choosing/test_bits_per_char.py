@@ -42,6 +42,7 @@ def _make(case):
 BPC = Function(
     "bits_per_char",
     _make,
+    names=("logits", "targets"),
     returns=("bpc",),
     reference=reference,
     numbers=("bpc",),

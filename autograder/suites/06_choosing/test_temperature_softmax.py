@@ -29,6 +29,7 @@ def _unless_tau(value, tau, keep):
 PROBS = Function(
     "temperature_softmax",
     _make,
+    names=("logits", "temperature"),
     returns=("p",),
     reference=reference,
     title="temperature softmax",

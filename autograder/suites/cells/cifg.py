@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograder.suites.cells.lstm import SWAPPED_H_C
 from autograder.suites.kit import Arg, Function, Mistake
 from autograder.suites.kit.recurrent import sequence_mistakes, step_advice
 from solutions.cifg import cifg_forward, cifg_step_forward
@@ -35,10 +36,13 @@ def step(x, h, c_prev, Wx, Wh, b, mistake=None):
         return o * c, c
     if mistake == "h from c_prev":
         return o * np.tanh(c_prev), c
+    if mistake == "h and c swapped":
+        return c, o * np.tanh(c)
     return o * np.tanh(c), c
 
 
 FORWARD = {
+    "h and c swapped": SWAPPED_H_C,
     "i = f": (
         "The input gate is f itself (c = f * c_prev + f * g); in a CIFG the input gate is "
         "i = 1 - f: c = f * c_prev + (1 - f) * g."

@@ -269,6 +269,8 @@ def paper_step_backward(
     dtanh="ok",
     dWh_candidate="reset_state",
     db="sum",
+    du_sign=1.0,
+    dsigmoid_gates="ru",
 ):
     """The five gradients of one paper-form step, correct with the defaults, as a dict.
 
@@ -276,7 +278,9 @@ def paper_step_backward(
     d(r * h_prev) * r (False: without r). gate_paths: include [da_r, da_u] [Wh_r, Wh_u]^T in
     dh_prev. direction: "candidate" (u weighs h_tilde) or "old" (PyTorch's direction used in the
     backward). dsigmoid: "ok" s(1 - s), "missing" 1, "tanh" 1 - s^2. dtanh: "ok" 1 - h_tilde^2,
-    "missing" 1, "pre" 1 - a^2 with a the pre-activation. dWh_candidate: "reset_state"
+    "missing" 1, "pre" 1 - a^2 with a the pre-activation, "unsquared" 1 - h_tilde; dsigmoid
+    also "output" s alone, in the gates named by dsigmoid_gates ("ru", "r" or "u"; the other
+    one right). du_sign: -1 flips the sign of du only. dWh_candidate: "reset_state"
     (r * h_prev)^T da_h or "h_prev" h_prev^T da_h. db: "sum" or "mean" over the batch.
     """
     H = h_prev.shape[1]
@@ -294,16 +298,23 @@ def paper_step_backward(
     else:
         d_direct, du, dh_tilde = dh * u, dh * (h_prev - h_tilde), dh * (1 - u)
     dh_prev = d_direct if direct else np.zeros_like(dh)
-    tanh_factor = {"ok": 1 - h_tilde**2, "missing": 1.0, "pre": 1 - a_h**2}[dtanh]
+    du = du_sign * du
+    tanh_factor = {
+        "ok": 1 - h_tilde**2,
+        "missing": 1.0,
+        "pre": 1 - a_h**2,
+        "unsquared": 1 - h_tilde,
+    }[dtanh]
     da_h = dh_tilde * tanh_factor
     ds = da_h @ Wh_h.T
     dr = ds * h_prev
     dh_prev = dh_prev + (ds * r if reset_factor else ds)
 
-    def dsig(g):
-        return {"ok": g * (1 - g), "missing": 1.0, "tanh": 1 - g**2}[dsigmoid]
+    def dsig(g, name):
+        kind = dsigmoid if name in dsigmoid_gates else "ok"
+        return {"ok": g * (1 - g), "missing": 1.0, "tanh": 1 - g**2, "output": g}[kind]
 
-    da_r, da_u = dr * dsig(r), du * dsig(u)
+    da_r, da_u = dr * dsig(r, "r"), du * dsig(u, "u")
     if gate_paths:
         dh_prev = dh_prev + da_r @ Wh_r.T + da_u @ Wh_u.T
     da = np.concatenate([da_r, da_u, da_h], axis=1)

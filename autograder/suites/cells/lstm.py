@@ -27,6 +27,13 @@ def sig(z):
 # forward mistakes
 # --------------------------------------------------------------------------------------------
 
+# Every cell with two states (LSTM, peephole, CIFG) can return or unpack them the wrong way round.
+SWAPPED_H_C = (
+    "h and c are swapped: your h equals the new cell state c and your c the new hidden state h. "
+    "A step returns (h, c, cache) in that order, and a loop over it must unpack them in that "
+    "order too (h, c, cache = step(...))."
+)
+
 # mistake -> the hint that names it. The same mistakes are made in the numpy step, the sequence
 # and the nn.Module, so one table serves every forward suite.
 FORWARD_MISTAKES = {
@@ -68,6 +75,7 @@ FORWARD_MISTAKES = {
         "1997 LSTM without forget gate)."
     ),
     "no bias": "The bias b is missing: add it to the pre-activation before cutting it into blocks.",
+    "h and c swapped": SWAPPED_H_C,
 }
 
 
@@ -88,7 +96,7 @@ def step_forward(x, h_prev, c_prev, Wx, Wh, b, mistake=None):
         h = o * np.tanh(c_prev)
     else:
         h = o * np.tanh(c)
-    return h, c
+    return (c, h) if mistake == "h and c swapped" else (h, c)
 
 
 def sequence_forward(x, h0, c0, Wx, Wh, b, mistake=None):
@@ -116,6 +124,13 @@ BACKWARD_MISTAKES = {
         "The gradient reaching c through h is missing: dc_total = dc + dh * o * (1 - tanh(c)**2) "
         "(c is used twice, directly and inside h = o * tanh(c)); di, df, dg and dc_prev all "
         "start from dc_total."
+    ),
+    "no dc from above": (
+        "The gradient dc from above is left out: dc_total = dc + dh * o * (1 - tanh(c)**2) "
+        "adds both paths into c (the direct one from the next step, and the one through h)."
+    ),
+    "tanh' of g unsquared": (
+        "Wrong derivative of the candidate: you used 1 - g; g = tanh(a_g), so dg * (1 - g**2)."
     ),
     "tanh' of c": (
         "The derivative of tanh(c) is written with c instead of tanh(c): it is 1 - tanh(c)**2, "
@@ -145,6 +160,8 @@ def step_backward(dh, dc, x, h_prev, c_prev, Wx, Wh, b, mistake=None):
     h = o * tc
     dtanh = 1 - c**2 if mistake == "tanh' of c" else 1 - tc**2
     dct = dc if mistake == "no h path" else dc + dh * o * dtanh
+    if mistake == "no dc from above":
+        dct = dh * o * dtanh
     do, di, dg = dh * tc, dct * g, dct * i
     df = dct * (c if mistake == "df with c" else c_prev)
     dc_prev = dct if mistake == "no f in dc_prev" else dct * f
@@ -152,7 +169,8 @@ def step_backward(dh, dc, x, h_prev, c_prev, Wx, Wh, b, mistake=None):
     def dsig(s):
         return 1 - s**2 if mistake == "sigmoid' as tanh'" else s * (1 - s)
 
-    parts = {"i": di * dsig(i), "f": df * dsig(f), "g": dg * (1 - g**2), "o": do * dsig(o)}
+    dtanh_g = 1 - g if mistake == "tanh' of g unsquared" else 1 - g**2
+    parts = {"i": di * dsig(i), "f": df * dsig(f), "g": dg * dtanh_g, "o": do * dsig(o)}
     order = "ifog" if mistake == "da order ifog" else "ifgo"
     da = np.concatenate([parts[k] for k in order], axis=1)
     dWh = (h if mistake == "dWh with h" else h_prev).T @ da

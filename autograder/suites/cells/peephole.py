@@ -54,6 +54,16 @@ FORWARD_MISTAKES = {
         "The input and forget gates have no peephole terms: i = sigmoid(a_i + p_i * c_prev), "
         "f = sigmoid(a_f + p_f * c_prev)."
     ),
+    "no i peephole": "The input gate has no peephole term: i = sigmoid(a_i + p_i * c_prev).",
+    "no f peephole": "The forget gate has no peephole term: f = sigmoid(a_f + p_f * c_prev).",
+    **{
+        f"h_prev into {gates}": (
+            f"The peephole of {gates.replace(' ', ' and ')} looks at h_prev; a peephole looks at "
+            "the cell state: i = sigmoid(a_i + p_i * c_prev), f = sigmoid(a_f + p_f * c_prev)."
+        )
+        for gates in ("i f", "i", "f")
+    },
+    "h and c swapped": lstm.SWAPPED_H_C,
     "p_i p_f swapped": (
         "p_i and p_f are swapped: p_i belongs to the input gate, p_f to the forget gate."
     ),
@@ -92,8 +102,16 @@ def step_forward(x, h_prev, c_prev, Wx, Wh, b, p_i, p_f, p_o, mistake=None):
         c_new = sig(blk["f"]) * c_prev + sig(blk["i"]) * g  # the plain update, computed first
         i = sig(blk["i"] + p_i * (c_new if mistake == "new c into i and f" else c_prev))
         f = sig(blk["f"] + p_f * c_new)
+    elif mistake in ("h_prev into i f", "h_prev into i", "h_prev into f"):
+        gates = mistake.removeprefix("h_prev into ").split()
+        i = sig(blk["i"] + p_i * (h_prev if "i" in gates else c_prev))
+        f = sig(blk["f"] + p_f * (h_prev if "f" in gates else c_prev))
     else:
         i, f = sig(blk["i"] + peek(p_i, c_prev)), sig(blk["f"] + peek(p_f, c_prev))
+        if mistake == "no i peephole":
+            i = sig(blk["i"])
+        elif mistake == "no f peephole":
+            f = sig(blk["f"])
     c = f * c_prev + i * g
     if mistake in ("no peepholes", "no o peephole"):
         o = sig(blk["o"])
@@ -102,7 +120,7 @@ def step_forward(x, h_prev, c_prev, Wx, Wh, b, p_i, p_f, p_o, mistake=None):
     else:
         o = sig(blk["o"] + peek(p_o, c))
     h = o * c if mistake == "o on c" else o * np.tanh(c)
-    return h, c
+    return (c, h) if mistake == "h and c swapped" else (h, c)
 
 
 def sequence_forward(x, h0, c0, Wx, Wh, b, p_i, p_f, p_o, mistake=None):

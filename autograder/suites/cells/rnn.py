@@ -41,8 +41,18 @@ STEP = Function(
             lambda x, h, Wx, Wh, b: x @ Wx + h @ Wh + b,
         ),
         Mistake(
-            "You used the sigmoid; the vanilla RNN step uses tanh.",
+            "Your h equals sigmoid(a), not tanh(a): you used the sigmoid; the vanilla RNN step "
+            "uses tanh.",
             lambda x, h, Wx, Wh, b: _sig(x @ Wx + h @ Wh + b),
+        ),
+        Mistake(
+            "Your h equals relu(a), not tanh(a): the vanilla RNN step squashes with tanh.",
+            lambda x, h, Wx, Wh, b: np.maximum(x @ Wx + h @ Wh + b, 0.0),
+        ),
+        Mistake(
+            "b is added after the tanh: your h equals tanh(x @ Wx + h_prev @ Wh) + b; the bias "
+            "belongs inside, tanh(x @ Wx + h_prev @ Wh + b).",
+            lambda x, h, Wx, Wh, b: np.tanh(x @ Wx + h @ Wh) + b,
         ),
         Mistake(
             "Wh is transposed: with row vectors the recurrent term is h_prev @ Wh.",

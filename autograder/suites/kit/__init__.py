@@ -72,9 +72,17 @@ Checks (:mod:`.checks`): ``call`` (exceptions reported with the function's name)
 ``inputs``; and :mod:`autograder.asserts`' ``expect_shape``, ``expect_close``,
 ``expect_rel_error``.
 
-Fixtures (:mod:`.fixtures`): ``refuse_shortcuts(layer, needs)`` makes the autouse fixture that
-fails every test of an exercise whose source holds a way round the built-in-layer check;
-``BUILTIN_RNN_NAMES`` for ``builtin_test``.
+Fixtures (:mod:`.fixtures`): ``refuse_shortcuts(layer, needs, exercise)`` makes the autouse
+fixture for an exercise that may not call PyTorch's recurrent layers: its tests call the student's
+code with torch's recurrent kernels switched off (in both graders), and every test fails if the
+code the exercise reaches (its answer cell and what it calls, across cells; never unrelated
+cells) names a built-in layer or holds a way round the check; ``BUILTIN_RNN_NAMES`` for
+``builtin_test``.
+
+In-place changes (:mod:`autograder.inside.inplace`, shared with the worker and inlined in the
+notebooks for their visible tests): ``copies`` is its ``snapshot`` and ``expect_unchanged`` its
+check, so every grader says "f changed its argument grads in place: grads[2] is not what the
+caller passed (...)" for an array or tensor changed at any depth of lists, tuples and dicts.
 
 Example: a whole suite (``test_rnn_step_forward.py``, abridged)::
 

@@ -157,13 +157,15 @@ def bptt(
     n_states: int,
     carry: Sequence[bool] = (),
     only_last: bool = False,
+    forwards: bool = False,
 ) -> tuple[np.ndarray, list, list[list]]:
     """Backpropagation through time on the reference states, each step's gradients kept apart.
 
     step_backward(*d_states_t, x_t, *previous states, *weights) -> (dx_t, *d_previous states,
     *d_weights); reference: the sequence function (for the states). An upstream gradient may be
     None (zeros). ``carry[k]`` False: nothing flows back from step t+1 to step t through state
-    k; ``only_last``: only the last step gets its gradient from above.
+    k; ``only_last``: only the last step gets its gradient from above; ``forwards``: the loop
+    runs from t = 1 to T, carrying what the previous iteration returned (a mistake).
     Returns (dx, [d initial state k], [[d weight j at step t] for each weight j]).
     """
     x, init, weights = args[0], list(args[1 : 1 + n_states]), list(args[1 + n_states :])
@@ -173,7 +175,7 @@ def bptt(
     dx = np.zeros_like(x)
     per_step: list[list] = [[None] * T for _ in weights]
     d_next = [np.zeros_like(s) for s in init]
-    for t in reversed(range(T)):
+    for t in range(T) if forwards else reversed(range(T)):
         prev = [init[k] if t == 0 else seqs[k][:, t - 1] for k in range(n_states)]
         ups = []
         for k in range(n_states):
@@ -219,6 +221,13 @@ AVERAGED = (
 )
 
 
+FORWARDS_IN_TIME = (
+    "Your loop runs forwards in time: BPTT walks from the last step down to the first "
+    "(for t in reversed(range(T))), so that the gradient step t+1 sends back (dh_next) is known "
+    "when step t is processed."
+)
+
+
 def bptt_mistakes(
     step_backward: Callable,
     reference: Callable,
@@ -253,6 +262,8 @@ def bptt_mistakes(
             no_carry[o] = run(carry=[j != k for j in range(n)])
             v = grads(*no_carry[o])
             found.append((carry_text[o], {"dx": v["dx"], **{"d" + s: v["d" + s] for s in states}}))
+        if T > 1:
+            found.append((FORWARDS_IN_TIME, grads(*run(forwards=True))))
         last = grads(*run(only_last=True))
         found.append((only_last, {"dx": last["dx"], **{"d" + s: last["d" + s] for s in states}}))
         for k, (o, s) in enumerate(zip(outputs, states, strict=True)):
