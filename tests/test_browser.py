@@ -46,18 +46,10 @@ import pytest
 from autograder.environ import run_nbgrader, tools_env
 from course import build
 from tests.conftest import COURSE, GENERATED
+from tests.util import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # nbconvert's HTML (formgrader's submission pages, nbgrader's feedback) loads MathJax from here
 MATHJAX_CDN = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/"
 STUDENT_NOTEBOOKS = sorted(p.name for p in (COURSE / "release").iterdir() if p.is_dir())
@@ -327,7 +319,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield b
         b.close()
 

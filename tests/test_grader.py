@@ -16,7 +16,6 @@ Plus quick unit tests of the pieces (reading files, the plain-data channel, time
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
 import os
 import re
@@ -51,7 +50,7 @@ from autograder.sandbox import SandboxedWorker, WorkerDied
 from autograder.submission import notebook_text, parse_notebook, read_submission
 from autograder.warm import WarmWorker, warm_possible
 from course import build
-from tests.util import sample_namespace
+from tests.util import load_module, sample_namespace
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
@@ -64,15 +63,7 @@ LIMITS = Limits(
 needs_bwrap = pytest.mark.skipif(isolation.BWRAP is None, reason="bubblewrap is not installed")
 
 
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-hostile = _load("hostile_fixtures", ROOT / "tests" / "fixtures" / "hostile" / "build.py")
+hostile = load_module("hostile_fixtures", ROOT / "tests" / "fixtures" / "hostile" / "build.py")
 
 
 # --------------------------------------------------------------------------- course copies

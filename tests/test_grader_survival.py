@@ -20,12 +20,10 @@ import atexit
 import contextlib
 import csv
 import functools
-import importlib.util
 import io
 import json
 import re
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +35,7 @@ from autograder import isolation
 from autograder.__main__ import main as cli
 from autograder.release import load_release
 from tests.conftest import COURSE, GENERATED
+from tests.util import load_module
 
 ROOT = Path(__file__).resolve().parents[1]
 A = "01_rnn"
@@ -47,16 +46,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-killers = _load("killer_fixtures", ROOT / "tests" / "fixtures" / "killers" / "build.py")
-matching = _load("matching_fixtures", ROOT / "tests" / "fixtures" / "matching" / "build.py")
+killers = load_module("killer_fixtures", ROOT / "tests" / "fixtures" / "killers" / "build.py")
+matching = load_module("matching_fixtures", ROOT / "tests" / "fixtures" / "matching" / "build.py")
 # graded twice, to show that the results do not change: the classes whose outcome depends on
 # timing (how far a fork bomb gets before it is seen, whether an exit's code arrives before the
 # pipe closes), at every position, handed in a second time by a student named "<case>.again" in

@@ -2,9 +2,36 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
+
 import numpy as np
 
 from solutions.gradients import numerical_gradient, rel_error
+
+# Debian's chromium, as the browser tests and the README's screenshots launch it
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def load_module(name: str, path: Path):
+    """The module at ``path`` (a fixture's build.py), loaded once under ``name``; registered in
+    sys.modules first because dataclasses look their module up."""
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
 
 # Shapes (N, T, D, H) that cover the edge cases: N=1, T=1, H=1, D != H, D == H.
 SHAPES = [(1, 1, 1, 1), (2, 3, 4, 5), (3, 4, 5, 2), (1, 5, 3, 3), (4, 2, 1, 6), (2, 1, 6, 1)]

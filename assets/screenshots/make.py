@@ -37,17 +37,10 @@ import bench_grader  # noqa: E402
 from course import build  # noqa: E402
 from tests.conftest import copy_course  # noqa: E402
 from tests.test_similarity import COPY_OF_CORRECT_BACKWARD  # noqa: E402
+from tests.util import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 A = "01_rnn"
 HERE = Path(__file__).resolve().parent
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def command(*args: str) -> None:
@@ -88,7 +81,7 @@ def main() -> None:
         command("similarity", A, "--course", str(similar), "--top", "2")
 
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1000, "height": 1000})
             shoot(page, graded / "grading" / A / "report.html", HERE / "report.png", height=1050)
             shoot(
