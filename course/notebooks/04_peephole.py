@@ -759,8 +759,10 @@ print("PeepholeLSTM passes the visible tests.")
 #
 # The tasks (`timed_spike`, `spike_delays` and their scorers `timed_spike_hits`,
 # `spike_delay_hits`), the batched trainer (`ManyLSTMs`, `train_many`) and the experiment
-# (`compare_cells`, `guess_cells`). They contain no answer to an exercise. Run the cell; its
-# code is folded away (click the bar to its left, or the three dots, to read it).
+# (`compare_cells`, `guess_cells`). One part of them answers an exercise: `ManyLSTMs.backward`
+# is the backward pass of section 4 for many models at once, so finish and test yours before you
+# read it. Run the cell; its code is folded away (click the bar to its left, or the three dots,
+# to read it).
 
 # %%
 #| nbgrader: given id=course_helpers
