@@ -44,7 +44,7 @@ def imported_from_course(name: str, module: str) -> str:
 
 
 # --------------------------------------------------------------------------- submissions
-GRADER_VERSION = "4"  # part of every result's key: bump it when scores or results change
+GRADER_VERSION = "5"  # part of every result's key: bump it when scores or results change
 STUDENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 MAX_FILE_BYTES = 64 << 20  # larger files are refused unread
 MAX_SOURCE_BYTES = 5 << 20  # code and text of all cells together (outputs are not counted)

@@ -16,6 +16,8 @@ from __future__ import annotations
 import ast
 import symtable
 
+from autograder.inside.modules import FUSED_KERNELS
+
 # names that reach torch's internals, or code and attributes by computed names
 ESCAPES = {
     "_C": "torch._C (PyTorch's internals)",
@@ -46,7 +48,21 @@ ESCAPES = {
     "getmembers": "inspect.getmembers",
     "CodeType": "types.CodeType",
     "FunctionType": "types.FunctionType",
+    # the run-time check watches the thread the tests call the student's code in; code run in
+    # another thread or process is out of its sight
+    "threading": "threading (code in another thread is not checked)",
+    "_thread": "_thread (code in another thread is not checked)",
+    "Thread": "Thread (code in another thread is not checked)",
+    "ThreadPoolExecutor": "ThreadPoolExecutor (code in another thread is not checked)",
+    "ProcessPoolExecutor": "ProcessPoolExecutor (code in another process is not checked)",
+    "concurrent": "concurrent.futures (code in another thread is not checked)",
+    "multiprocessing": "multiprocessing (code in another process is not checked)",
+    "subprocess": "subprocess (code in another process is not checked)",
 }
+# PyTorch's fused recurrent kernels (torch.lstm, torch.gru_cell...): refused as attributes of
+# the torch module (or a name it was imported as) and as imports from it, not as the names of a
+# student's own helpers
+TORCH_KERNELS = FUSED_KERNELS
 # words a student may well use as variable names: refused as attributes and imports only
 COMMON_WORDS = {"ops", "library", "overrides", "jit", "compile", "locate"}
 # builtins that run code or reach objects by computed names (as names, not as attributes:
@@ -78,16 +94,30 @@ def _dotted(node: ast.AST) -> str:
     return ".".join(reversed(parts))
 
 
+def _torch_names(tree: ast.AST) -> set[str]:
+    """The names the torch module is bound to in ``tree`` (``import torch as T`` gives T)."""
+    out = {"torch"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.update(a.asname or a.name for a in node.names if a.name == "torch")
+    return out
+
+
 def _scan(tree: ast.AST, kernels: set[str]) -> list[tuple[int, str]]:
     found: list[tuple[int, str]] = []
 
     def add(node, what):
         found.append((getattr(node, "lineno", 0), what))
 
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    torch_names = _torch_names(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute):
             a = node.attr
-            if a in ESCAPES:
+            base = _dotted(node.value).split(".")[0]
+            if a in TORCH_KERNELS and base in torch_names:
+                add(node, f"{_dotted(node)} (a built-in recurrent kernel)")
+            elif a in ESCAPES:
                 add(node, ESCAPES[a])
             elif a in kernels:
                 add(node, f"{_dotted(node)} (a built-in recurrent layer)")
@@ -96,7 +126,9 @@ def _scan(tree: ast.AST, kernels: set[str]) -> list[tuple[int, str]]:
             elif a == "modules" and isinstance(node.value, ast.Name) and node.value.id == "sys":
                 add(node, "sys.modules")
         elif isinstance(node, ast.Name):
-            if node.id in ESCAPE_BUILTINS:
+            if node.id in BY_NAME and id(node) not in called:
+                add(node, f"{node.id} passed on or renamed (attributes by computed names)")
+            elif node.id in ESCAPE_BUILTINS:
                 add(node, f"{node.id}()")
             elif node.id in ESCAPES and node.id not in COMMON_WORDS:
                 add(node, ESCAPES[node.id])
@@ -109,6 +141,8 @@ def _scan(tree: ast.AST, kernels: set[str]) -> list[tuple[int, str]]:
             for m in modules:
                 parts = set(m.split("."))
                 bad = sorted(p for p in parts if p in ESCAPES or p in kernels)
+                if m.startswith("torch.") and m.rsplit(".", 1)[-1] in TORCH_KERNELS:
+                    bad.append(m)
                 if bad:
                     add(node, f"import {m.strip('.')}")
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):

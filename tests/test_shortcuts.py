@@ -80,6 +80,16 @@ ESCAPES = {
     "s = 'torch._VF.lstm'": "the text",
     "s = 'aten::lstm'": "the text",
     "__builtins__['eval']": "__builtins__",
+    # a hostile student's finds (session 4): the run-time check watches one thread, and an
+    # alias of getattr hid the names it fetched
+    "import threading\nthreading.Thread(target=f).start()": "threading",
+    "from concurrent.futures import ThreadPoolExecutor": "import concurrent.futures",
+    "import multiprocessing": "multiprocessing",
+    "g = getattr\nk = g(torch, 'gru_cell')": "getattr passed on or renamed",
+    "import functools\nfunctools.reduce(getattr, ['nn', 'GRUCell'], torch)": "getattr passed on",
+    "_GC = torch.gru_cell": "torch.gru_cell (a built-in recurrent kernel)",
+    "import torch as T\nk = T.lstm": "T.lstm (a built-in recurrent kernel)",
+    "from torch import lstm_cell": "import torch.lstm_cell",
 }
 
 
@@ -89,6 +99,15 @@ def test_each_escape_is_found_and_named(code):
     assert found, code
     assert any(ESCAPES[code] in f for f in found), found
     assert all(f.startswith("your cell 2, line ") for f in found), found
+
+
+def test_a_helper_named_like_a_kernel_is_not_a_kernel():
+    code = (
+        "def gru_cell(x, h):\n    return x\n\n"
+        "class C:\n    def lstm(self):\n        return self.lstm_cell\n\n"
+        "y = gru_cell(1, 2)\nz = C().lstm()"
+    )
+    assert shortcuts.findings([code]) == []
 
 
 def test_a_cell_that_does_not_parse_is_skipped_as_it_does_not_run():
