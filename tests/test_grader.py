@@ -48,9 +48,9 @@ from autograder.release import load_release
 from autograder.results import load_result
 from autograder.sandbox import SandboxedWorker, WorkerDied
 from autograder.submission import notebook_text, parse_notebook, read_submission
-from autograder.warm import WarmWorker, warm_possible
+from autograder.warm import WarmWorker, _descendants, warm_possible
 from course import build
-from tests.util import load_module, sample_namespace
+from tests.util import load_module, result_files, sample_namespace
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
@@ -114,13 +114,7 @@ def _db(course: Path) -> str:
 
 
 def _results(course: Path) -> dict[str, dict]:
-    """Every result file, without the fields that depend on the run (timing)."""
-    out = {}
-    for p in sorted((course / "grading" / A / "results").glob("*.json")):
-        data = json.loads(p.read_text())
-        data.pop("seconds")
-        out[p.stem] = data
-    return out
+    return result_files(course, A)
 
 
 def _table(course: Path) -> dict[str, dict[str, float]]:
@@ -419,21 +413,6 @@ def test_hostile_exports_hold_no_hidden_code_or_reference(batch):
 
 
 # --------------------------------------------------------------------------- 3. resumable
-def _descendants(pid: int) -> set[int]:
-    """Every process below ``pid`` (from the parent ids in /proc)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    out, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.add(child)
-            todo.append(child)
-    return out
 
 
 def _alive(pid: int) -> bool:

@@ -21,7 +21,6 @@ import contextlib
 import csv
 import functools
 import io
-import json
 import re
 import shutil
 import tempfile
@@ -35,7 +34,7 @@ from autograder import isolation
 from autograder.__main__ import main as cli
 from autograder.release import load_release
 from tests.conftest import COURSE, GENERATED
-from tests.util import load_module
+from tests.util import load_module, result_files
 
 ROOT = Path(__file__).resolve().parents[1]
 A = "01_rnn"
@@ -79,12 +78,7 @@ def fresh_course(dest: Path) -> Path:
 
 
 def results(course: Path) -> dict[str, dict]:
-    out = {}
-    for p in sorted((course / "grading" / A / "results").glob("*.json")):
-        data = json.loads(p.read_text())
-        data.pop("seconds")
-        out[p.stem] = data
-    return out
+    return result_files(course, A)
 
 
 @dataclass

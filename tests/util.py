@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -31,6 +32,17 @@ def load_module(name: str, path: Path):
         sys.modules[name] = module
         spec.loader.exec_module(module)
     return sys.modules[name]
+
+
+def result_files(course: Path, assignment: str) -> dict[str, dict]:
+    """Every result file the grading command wrote for ``assignment``, by student, without the
+    field that depends on the run (its seconds)."""
+    out = {}
+    for p in sorted((course / "grading" / assignment / "results").glob("*.json")):
+        data = json.loads(p.read_text())
+        data.pop("seconds")
+        out[p.stem] = data
+    return out
 
 
 # Shapes (N, T, D, H) that cover the edge cases: N=1, T=1, H=1, D != H, D == H.
